@@ -1,0 +1,72 @@
+/**
+ * groundlab CLI entry: `groundlab <group> [<sub>] [options]`.
+ * Command groups are loaded lazily so that `groundlab corpus ...` never loads the engine's addon.
+ */
+import { type CommandSpec, UsageError, helpText, parseOptions } from './command.js';
+
+type Loader = () => Promise<{ commands: CommandSpec<any>[] }>;
+
+/** One line per command group; each module exports `commands`. */
+const groups: Record<string, { summary: string; load: Loader }> = {
+  corpus: { summary: 'build, inspect and synthesise grounded corpora', load: () => import('./commands/corpus.js') },
+};
+
+function topHelp(): string {
+  const lines = ['groundlab: watch symbol grounding emerge inside small language models', '', 'Usage: groundlab <command> [options]   (add --help to any command)', '', 'Commands:'];
+  for (const [name, g] of Object.entries(groups)) lines.push(`  ${name.padEnd(12)}${g.summary}`);
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [groupName, ...rest] = argv;
+  if (!groupName || groupName === '--help' || groupName === '-h' || groupName === 'help') {
+    console.log(topHelp());
+    return 0;
+  }
+  if (groupName === '--version') {
+    const { codeVersion } = await import('../util/version.js');
+    console.log(codeVersion());
+    return 0;
+  }
+  const group = groups[groupName];
+  if (!group) {
+    console.error(`groundlab: unknown command "${groupName}"\n\n${topHelp()}`);
+    return 2;
+  }
+  const { commands } = await group.load();
+  // Longest command name that prefixes argv wins: "corpus build" before "corpus".
+  const words = [groupName, ...rest];
+  let chosen: CommandSpec<any> | undefined;
+  let used = 0;
+  for (const c of commands) {
+    const cw = c.name.split(' ');
+    if (cw.every((w, i) => words[i] === w) && cw.length > used) {
+      chosen = c;
+      used = cw.length;
+    }
+  }
+  if (!chosen) {
+    console.error(`groundlab: unknown ${groupName} command "${words.slice(1).join(' ')}". Available:\n` + commands.map((c) => `  groundlab ${c.name.padEnd(24)}${c.summary}`).join('\n'));
+    return 2;
+  }
+  const args = words.slice(used);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(helpText(chosen));
+    return 0;
+  }
+  try {
+    const opts = parseOptions(chosen, args);
+    await chosen.run(opts);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`groundlab: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof Error && (err as any).userFacing) {
+      console.error(`groundlab ${chosen.name}: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
