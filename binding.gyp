@@ -1,9 +1,17 @@
 {
   "targets": [
     {
+      "target_name": "groundlab_kernels",
+      "type": "static_library",
+      "sources": ["native/kernels.c"],
+      "cflags": ["-O3", "-march=native", "-fopenmp", "-ffast-math", "-std=gnu11", "-fPIC"],
+      "cflags!": ["-O2", "-O0"]
+    },
+    {
       "target_name": "groundlab_native",
-      "sources": ["native/addon.c", "native/gemm.c", "native/kernels.c"],
-      "cflags": ["-O3", "-march=native", "-fopenmp", "-std=gnu11", "-fno-strict-aliasing"],
+      "dependencies": ["groundlab_kernels"],
+      "sources": ["native/addon.c", "native/gemm.c"],
+      "cflags": ["-O3", "-march=native", "-fopenmp", "-std=gnu11"],
       "cflags!": ["-O2", "-O0"],
       "ldflags": ["-fopenmp"],
       "conditions": [
