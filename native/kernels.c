@@ -152,30 +152,30 @@ void k_add_scalar(const float *x, float *out, long n, float s, float mul) {
 void k_unary(int op, const float *x, float *y, long n) {
   switch (op) {
   case GL_GELU:
-#pragma omp parallel for simd PAR_IF(n / 8) schedule(static)
+#pragma omp parallel for simd if (n > 4096) schedule(static)
     for (long i = 0; i < n; i++) {
       float v = x[i];
       y[i] = 0.5f * v * (1.0f + tanhf(GELU_C * (v + GELU_A * v * v * v)));
     }
     break;
   case GL_SILU:
-#pragma omp parallel for simd PAR_IF(n / 8) schedule(static)
+#pragma omp parallel for simd if (n > 4096) schedule(static)
     for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + expf(-x[i]));
     break;
   case GL_SIGMOID:
-#pragma omp parallel for simd PAR_IF(n / 8) schedule(static)
+#pragma omp parallel for simd if (n > 4096) schedule(static)
     for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
     break;
   case GL_TANH:
-#pragma omp parallel for simd PAR_IF(n / 8) schedule(static)
+#pragma omp parallel for simd if (n > 4096) schedule(static)
     for (long i = 0; i < n; i++) y[i] = tanhf(x[i]);
     break;
   case GL_EXP:
-#pragma omp parallel for simd PAR_IF(n / 8) schedule(static)
+#pragma omp parallel for simd if (n > 4096) schedule(static)
     for (long i = 0; i < n; i++) y[i] = expf(x[i]);
     break;
   case GL_SOFTPLUS:
-#pragma omp parallel for simd PAR_IF(n / 8) schedule(static)
+#pragma omp parallel for simd if (n > 4096) schedule(static)
     for (long i = 0; i < n; i++) y[i] = x[i] > 20.0f ? x[i] : log1pf(expf(x[i]));
     break;
   case GL_RELU:
@@ -183,7 +183,7 @@ void k_unary(int op, const float *x, float *y, long n) {
     for (long i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
     break;
   case GL_LOG:
-#pragma omp parallel for simd PAR_IF(n / 8) schedule(static)
+#pragma omp parallel for simd if (n > 4096) schedule(static)
     for (long i = 0; i < n; i++) y[i] = logf(x[i]);
     break;
   case GL_SQUARE:
@@ -196,34 +196,38 @@ void k_unary(int op, const float *x, float *y, long n) {
   }
 }
 
-/* dx (+)= dy * f'(x); y = f(x) is passed for ops whose derivative is cheapest from the output. */
+/* dx (+)= dy * f'(x); y = f(x) is passed for ops whose derivative is cheapest from the output.
+ * One loop per op (a switch inside the loop would stop gcc from vectorising tanhf/expf). */
+#define UNARY_BWD_LOOP(EXPR)                                                     \
+  if (acc) {                                                                     \
+    _Pragma("omp parallel for simd if (n > 4096) schedule(static)")             \
+    for (long i = 0; i < n; i++) dx[i] += dy[i] * (EXPR);                        \
+  } else {                                                                       \
+    _Pragma("omp parallel for simd if (n > 4096) schedule(static)")             \
+    for (long i = 0; i < n; i++) dx[i] = dy[i] * (EXPR);                         \
+  }
+
+static inline float gelu_grad(float v) {
+  float t = tanhf(GELU_C * (v + GELU_A * v * v * v));
+  return 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * GELU_C * (1.0f + 3.0f * GELU_A * v * v);
+}
+static inline float silu_grad(float v) {
+  float s = 1.0f / (1.0f + expf(-v));
+  return s * (1.0f + v * (1.0f - s));
+}
+
 void k_unary_bwd(int op, const float *x, const float *y, const float *dy, float *dx, long n, int acc) {
-#pragma omp parallel for simd PAR_IF(n / 8) schedule(static)
-  for (long i = 0; i < n; i++) {
-    float d;
-    switch (op) {
-    case GL_GELU: {
-      float v = x[i];
-      float t = tanhf(GELU_C * (v + GELU_A * v * v * v));
-      d = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * GELU_C * (1.0f + 3.0f * GELU_A * v * v);
-      break;
-    }
-    case GL_SILU: {
-      float s = 1.0f / (1.0f + expf(-x[i]));
-      d = s * (1.0f + x[i] * (1.0f - s));
-      break;
-    }
-    case GL_SIGMOID: d = y[i] * (1.0f - y[i]); break;
-    case GL_TANH: d = 1.0f - y[i] * y[i]; break;
-    case GL_EXP: d = y[i]; break;
-    case GL_SOFTPLUS: d = 1.0f / (1.0f + expf(-x[i])); break;
-    case GL_RELU: d = x[i] > 0.0f ? 1.0f : 0.0f; break;
-    case GL_LOG: d = 1.0f / x[i]; break;
-    case GL_SQUARE: d = 2.0f * x[i]; break;
-    default: d = -1.0f;
-    }
-    float g = dy[i] * d;
-    dx[i] = acc ? dx[i] + g : g;
+  switch (op) {
+  case GL_GELU: UNARY_BWD_LOOP(gelu_grad(x[i])) break;
+  case GL_SILU: UNARY_BWD_LOOP(silu_grad(x[i])) break;
+  case GL_SIGMOID: UNARY_BWD_LOOP(y[i] * (1.0f - y[i])) break;
+  case GL_TANH: UNARY_BWD_LOOP(1.0f - y[i] * y[i]) break;
+  case GL_EXP: UNARY_BWD_LOOP(y[i]) break;
+  case GL_SOFTPLUS: UNARY_BWD_LOOP(1.0f / (1.0f + expf(-x[i]))) break;
+  case GL_RELU: UNARY_BWD_LOOP(x[i] > 0.0f ? 1.0f : 0.0f) break;
+  case GL_LOG: UNARY_BWD_LOOP(1.0f / x[i]) break;
+  case GL_SQUARE: UNARY_BWD_LOOP(2.0f * x[i]) break;
+  default: UNARY_BWD_LOOP(-1.0f)
   }
 }
 
@@ -300,10 +304,12 @@ void k_log_softmax_bwd(const float *y, const float *dy, float *dx, long rows, lo
     float s = 0.0f;
 #pragma omp simd reduction(+ : s)
     for (long j = 0; j < cols; j++) s += gr[j];
+    if (acc) {
 #pragma omp simd
-    for (long j = 0; j < cols; j++) {
-      float v = gr[j] - expf(yr[j]) * s;
-      dr[j] = acc ? dr[j] + v : v;
+      for (long j = 0; j < cols; j++) dr[j] += gr[j] - expf(yr[j]) * s;
+    } else {
+#pragma omp simd
+      for (long j = 0; j < cols; j++) dr[j] = gr[j] - expf(yr[j]) * s;
     }
   }
 }

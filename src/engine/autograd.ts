@@ -70,11 +70,36 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Per-op wall time (ms) and call counts while profiling is on: see profileOps(). */
+let profile: Map<string, { ms: number; calls: number }> | null = null;
+
+function profiled<T>(key: string, fn: () => T): T {
+  if (!profile) return fn();
+  const t0 = performance.now();
+  const r = fn();
+  const e = profile.get(key) ?? { ms: 0, calls: 0 };
+  e.ms += performance.now() - t0;
+  e.calls++;
+  profile.set(key, e);
+  return r;
+}
+
+/** Runs fn and returns time spent per op forward / backward, slowest first. */
+export function profileOps(fn: () => void): { op: string; ms: number; calls: number }[] {
+  profile = new Map();
+  try {
+    fn();
+    return [...profile.entries()].map(([op, v]) => ({ op, ...v })).sort((a, b) => b.ms - a.ms);
+  } finally {
+    profile = null;
+  }
+}
+
 export function runOp<A, S>(op: OpDef<A, S>, inputs: readonly Tensor[], attrs: A): Tensor[] {
   for (const t of inputs) {
     if (t.isDisposed) throw new Error(`${op.name}: an input tensor was already released (used outside the tidy() scope that created it?)`);
   }
-  const { outputs, saved } = op.forward(kernels(), inputs, attrs);
+  const { outputs, saved } = profiled(op.name, () => op.forward(kernels(), inputs, attrs));
   if (gradEnabled && op.backward && inputs.some((t) => t.requiresGrad)) {
     const node: TapeNode = { op, attrs, inputs: [...inputs], outputs, saved };
     outputs.forEach((o, i) => {
@@ -164,7 +189,7 @@ export function backward(root: Tensor, seed?: Tensor, retain: Tensor[] = []): Ma
           return t.requiresGrad && !t.node ? ensureLeafGrad(t) : null;
         },
       };
-      const gxs = node.op.backward!(k, gys, ctx, node.attrs);
+      const gxs = profiled(`${node.op.name}.backward`, () => node.op.backward!(k, gys, ctx, node.attrs));
       for (let i = 0; i < node.inputs.length; i++) {
         const x = node.inputs[i]!;
         const gx = gxs[i];

@@ -1,6 +1,6 @@
 /** The engine's public surface: tensors, autograd, ops, hooks, parameters, backends. */
 export * from './tensor.js';
-export { ACCUMULATED, type InputGrad, backward, defineOp, isGradEnabled, noGrad, opRegistry, runOp, run1, valueAndGrad } from './autograd.js';
+export { ACCUMULATED, type InputGrad, backward, defineOp, isGradEnabled, noGrad, opRegistry, profileOps, runOp, run1, valueAndGrad } from './autograd.js';
 export type { BackwardContext, OpDef, TapeNode } from './autograd.js';
 export * from './ops/elementwise.js';
 export * from './ops/linalg.js';

@@ -32,6 +32,8 @@ function defineBinary(op: BinaryOp, name: string) {
       return { outputs: [y] };
     },
     backward(k, [gy], { inputs: [a, b], needsGrad, leafGrad }) {
+      // Same-shape add: both gradients are gy itself (gradients are never modified in place).
+      if (op === BinaryOp.Add && a!.size === b!.size && !(needsGrad[1] && leafGrad(1))) return [gy!, gy!];
       const da = needsGrad[0] ? empty(a!.shape) : null;
       // A leaf b (a bias, a position table) receives its broadcast-summed gradient in place.
       const leafB = needsGrad[1] ? leafGrad(1) : null;

@@ -3,7 +3,7 @@
  * causal, with the attention scale folded in), log-softmax, LayerNorm, RMSNorm, embedding
  * lookup, and cross-entropy (fused log-softmax + NLL, per-row losses kept for surprisal).
  */
-import { ACCUMULATED, defineOp, run1, runOp } from '../autograd.js';
+import { ACCUMULATED, defineOp, isGradEnabled, run1, runOp } from '../autograd.js';
 import { type Tensor, empty, tensor } from '../tensor.js';
 
 const lastDim = (t: Tensor): number => t.shape[t.ndim - 1]!;
@@ -146,33 +146,50 @@ interface XentAttrs {
   reduction: 'mean' | 'sum' | 'none';
 }
 
-const crossEntropyOp = defineOp<XentAttrs, { count: number }>({
+function countTargets(targets: Int32Array, ignoreIndex: number, V: number): number {
+  let c = 0;
+  for (let i = 0; i < targets.length; i++) {
+    const t = targets[i]!;
+    if (t !== ignoreIndex && t >= 0 && t < V) c++;
+  }
+  return c;
+}
+
+/**
+ * Forward computes the per-row losses and, when a gradient will be needed, the gradient
+ * (softmax - onehot, already scaled for the reduction) in the same pass over the logits, so
+ * backward only rescales it when the incoming gradient is not 1.
+ */
+const crossEntropyOp = defineOp<XentAttrs, { dlogits: Tensor | null; rowScale: number }>({
   name: 'crossEntropy',
   forward(k, [logits], { targets, ignoreIndex, reduction }) {
     const V = lastDim(logits!);
     const rows = logits!.size / V;
     if (targets.length !== rows) throw new Error(`crossEntropy: ${targets.length} targets for ${rows} rows of logits`);
+    const count = countTargets(targets, ignoreIndex, V);
+    const rowScale = reduction === 'mean' ? (count > 0 ? 1 / count : 0) : 1;
+    const dlogits = isGradEnabled() && logits!.requiresGrad ? empty(logits!.shape) : null;
     const losses = empty(logits!.shape.slice(0, -1));
-    const [total, count] = k.crossEntropy(logits!.data, targets, losses.data, null, V, 1, ignoreIndex);
-    if (reduction === 'none') return { outputs: [losses], saved: { count } };
-    const out = tensor([reduction === 'mean' ? (count > 0 ? total / count : 0) : total], []);
-    return { outputs: [out], saved: { count } };
+    const [total] = k.crossEntropy(logits!.data, targets, losses.data, dlogits?.data ?? null, V, rowScale, ignoreIndex);
+    if (reduction === 'none') return { outputs: [losses], saved: { dlogits, rowScale } };
+    const out = tensor([total * rowScale], []);
+    return { outputs: [out], saved: { dlogits, rowScale } };
   },
-  backward(k, [gy], { inputs: [logits], saved }, { targets, ignoreIndex, reduction }) {
+  backward(k, [gy], { inputs: [logits], saved }, { reduction }) {
     const V = lastDim(logits!);
-    const gx = empty(logits!.shape);
-    const scratch = empty([targets.length]);
-    if (reduction === 'none') {
-      // d loss_r / d logits_r = p_r - onehot_r, scaled per row by gy_r.
-      k.crossEntropy(logits!.data, targets, scratch.data, gx.data, V, 1, ignoreIndex);
-      const rowScale = gy!;
-      for (let r = 0; r < targets.length; r++) {
-        const s = rowScale.data[r]!;
-        if (s !== 1) for (let j = r * V; j < (r + 1) * V; j++) gx.data[j]! *= s;
-      }
-    } else {
-      const scale = gy!.data[0]! * (reduction === 'mean' ? (saved.count > 0 ? 1 / saved.count : 0) : 1);
-      k.crossEntropy(logits!.data, targets, scratch.data, gx.data, V, scale, ignoreIndex);
+    const d = saved.dlogits!;
+    if (reduction !== 'none') {
+      const s = gy!.data[0]!;
+      if (s === 1) return [d];
+      const gx = empty(d.shape);
+      k.affine(d.data, gx.data, s, 0);
+      return [gx];
+    }
+    // Per-row losses: row r of the gradient is scaled by gy[r].
+    const gx = empty(d.shape);
+    for (let r = 0; r < gy!.size; r++) {
+      const s = gy!.data[r]!;
+      k.affine(d.data.subarray(r * V, (r + 1) * V), gx.data.subarray(r * V, (r + 1) * V), s, 0);
     }
     return [gx];
   },

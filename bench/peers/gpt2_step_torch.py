@@ -1,0 +1,88 @@
+"""PyTorch peer for the engine benchmark: the same small GPT-2 (explicit attention, tied
+embeddings, pre-LN, GELU tanh), AdamW and clipping, timed per training step.
+
+Run with Debian's python3-torch:  /usr/bin/python3 bench/peers/gpt2_step_torch.py --threads 2
+Prints one JSON line: {"median_ms": ..., "steps": [...], "threads": ...}.
+"""
+import argparse, json, math, time
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, d, h):
+        super().__init__()
+        self.h = h
+        self.ln_1 = nn.LayerNorm(d)
+        self.c_attn = nn.Linear(d, 3 * d)
+        self.c_proj = nn.Linear(d, d)
+        self.ln_2 = nn.LayerNorm(d)
+        self.c_fc = nn.Linear(d, 4 * d)
+        self.mlp_proj = nn.Linear(4 * d, d)
+
+    def forward(self, x, mask):
+        B, T, d = x.shape
+        D = d // self.h
+        q, k, v = self.c_attn(self.ln_1(x)).split(d, dim=2)
+        q = q.view(B, T, self.h, D).transpose(1, 2)
+        k = k.view(B, T, self.h, D).transpose(1, 2)
+        v = v.view(B, T, self.h, D).transpose(1, 2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(D))  # explicit attention matrix
+        att = att.masked_fill(mask[:T, :T] == 0, float("-inf"))
+        att = F.softmax(att, dim=-1)
+        z = (att @ v).transpose(1, 2).contiguous().view(B, T, d)
+        x = x + self.c_proj(z)
+        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+
+
+class GPT(nn.Module):
+    def __init__(self, V, T, d, L, h):
+        super().__init__()
+        self.wte = nn.Embedding(V, d)
+        self.wpe = nn.Embedding(T, d)
+        self.blocks = nn.ModuleList([Block(d, h) for _ in range(L)])
+        self.ln_f = nn.LayerNorm(d)
+        self.register_buffer("mask", torch.tril(torch.ones(T, T)))
+
+    def forward(self, idx):
+        B, T = idx.shape
+        x = self.wte(idx) + self.wpe(torch.arange(T))
+        for b in self.blocks:
+            x = b(x, self.mask)
+        return self.ln_f(x) @ self.wte.weight.t()  # tied unembedding
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--vocab", type=int, default=5000)
+    ap.add_argument("--ctx", type=int, default=128)
+    ap.add_argument("--d", type=int, default=256)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--batch", type=int, default=16)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    model = GPT(a.vocab, a.ctx, a.d, a.layers, a.heads)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    idx = torch.randint(0, a.vocab, (a.batch, a.ctx))
+    tgt = torch.randint(0, a.vocab, (a.batch, a.ctx))
+    times = []
+    for _ in range(a.steps):
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=False)
+        logits = model(idx)
+        loss = F.cross_entropy(logits.view(-1, a.vocab), tgt.view(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        times.append((time.perf_counter() - t0) * 1000)
+    warm = sorted(times[2:])
+    print(json.dumps({"median_ms": warm[len(warm) // 2], "steps": times, "threads": a.threads, "params": sum(p.numel() for p in model.parameters()) - a.ctx * 0}))
+
+
+if __name__ == "__main__":
+    main()
