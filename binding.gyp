@@ -3,7 +3,7 @@
     {
       "target_name": "groundlab_kernels",
       "type": "static_library",
-      "sources": ["native/kernels.c"],
+      "sources": ["native/kernels.c", "native/ssd.c", "native/lstm.c"],
       "cflags": ["-O3", "-march=native", "-fopenmp", "-ffast-math", "-std=gnu11", "-fPIC"],
       "cflags!": ["-O2", "-O0"]
     },

@@ -1,50 +1,9 @@
 /* N-API bindings: thin wrappers that read typed arrays and integers, check sizes (so a bug in
  * the TypeScript layer throws instead of corrupting memory) and call the kernels. */
-#include <node_api.h>
 #include <stdio.h>
 #include <string.h>
 #include "gl.h"
-
-#define FN(name) static napi_value name(napi_env env, napi_callback_info info)
-#define ARGS(N)                                                   \
-  size_t argc = N;                                                \
-  napi_value argv[N];                                             \
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);           \
-  if (argc < N) {                                                 \
-    napi_throw_type_error(env, NULL, "groundlab native: too few arguments"); \
-    return NULL;                                                  \
-  }
-#define FAILED() do { bool _p = false; napi_is_exception_pending(env, &_p); if (_p) return NULL; } while (0)
-#define CHECK(cond, msg) do { if (!(cond)) { napi_throw_range_error(env, NULL, "groundlab native: " msg); return NULL; } } while (0)
-
-static void *typed(napi_env env, napi_value v, napi_typedarray_type want, size_t *len, int allow_null) {
-  napi_valuetype vt;
-  napi_typeof(env, v, &vt);
-  if (allow_null && (vt == napi_null || vt == napi_undefined)) {
-    *len = 0;
-    return NULL;
-  }
-  bool is_ta = false;
-  napi_is_typedarray(env, v, &is_ta);
-  if (!is_ta) {
-    napi_throw_type_error(env, NULL, "groundlab native: expected a typed array");
-    return NULL;
-  }
-  napi_typedarray_type type;
-  void *data;
-  napi_get_typedarray_info(env, v, &type, len, &data, NULL, NULL);
-  if (type != want) {
-    napi_throw_type_error(env, NULL, want == napi_float32_array ? "groundlab native: expected a Float32Array" : "groundlab native: expected an Int32Array");
-    return NULL;
-  }
-  return data;
-}
-static float *F32(napi_env env, napi_value v, size_t *len) { return typed(env, v, napi_float32_array, len, 0); }
-static float *F32opt(napi_env env, napi_value v, size_t *len) { return typed(env, v, napi_float32_array, len, 1); }
-static int32_t *I32(napi_env env, napi_value v, size_t *len) { return typed(env, v, napi_int32_array, len, 0); }
-static double NUM(napi_env env, napi_value v) { double d = 0; napi_get_value_double(env, v, &d); return d; }
-static long LNG(napi_env env, napi_value v) { int64_t d = 0; napi_get_value_int64(env, v, &d); return (long)d; }
-static napi_value mknum(napi_env env, double d) { napi_value r; napi_create_double(env, d, &r); return r; }
+#include "napi_util.h"
 
 FN(setThreads) { ARGS(1); gl_set_threads((int)LNG(env, argv[0])); return NULL; }
 FN(getThreads) { return mknum(env, gl_threads); }
@@ -399,7 +358,6 @@ FN(cumsum) {
   return NULL;
 }
 
-#define EXPORT(name) {#name, NULL, name, NULL, NULL, NULL, napi_enumerable, NULL}
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -411,6 +369,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       EXPORT(sumSquares), EXPORT(dot), EXPORT(sumOuter), EXPORT(sumInner), EXPORT(adamw), EXPORT(cumsum),
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  gl_register_ssd(env, exports);
+  gl_register_lstm(env, exports);
   return exports;
 }
 

@@ -1,0 +1,50 @@
+/**
+ * What every architecture provides, so the trainer and the analyses treat GPT-2, Mamba-2 and
+ * the LSTM alike. Hook names follow one vocabulary (TransformerLens-style):
+ *
+ *   hook_embed                       token (+ position) embeddings, [B, T, d]
+ *   blocks.{l}.hook_resid_pre        residual stream entering block l, [B, T, d]
+ *   blocks.{l}.hook_resid_post       residual stream leaving block l, [B, T, d]
+ *   blocks.{l}.attn.pattern          GPT-2 attention probabilities, [B, H, T(query), T(key)]
+ *   blocks.{l}.attn.z                GPT-2 per-head outputs before c_proj, [B, T, H, d_head]
+ *   blocks.{l}.mixer.pattern / .z    Mamba-2's implicit attention and per-head outputs
+ *   ln_final.out                     final normalised residual, [B, T, d]
+ *   logits                           [B, T, V] (or [R, V] when logit rows are selected)
+ */
+import type { ParamStore, Tensor } from '../engine/index.js';
+
+export type Arch = 'gpt2' | 'mamba2' | 'lstm';
+
+export interface ModelInput {
+  /** Token ids, row-major [batch, seq]. */
+  ids: Int32Array;
+  batch: number;
+  seq: number;
+  /**
+   * Optional continuous prefix [batch, k, d_in] (image-grounded setting): mapped to d_model by
+   * the model's trained prefix projection and placed before the tokens. Then T = k + seq.
+   */
+  prefix?: Tensor;
+}
+
+export interface ForwardOptions {
+  /** Only unembed these rows of the flattened [B*T] positions: logits become [R, V]. */
+  logitRows?: Int32Array;
+}
+
+export interface LanguageModel<C = unknown> {
+  readonly arch: Arch;
+  readonly config: C;
+  readonly params: ParamStore;
+  readonly nLayers: number;
+  /** Heads per layer that analyses can inspect and ablate (0 for the LSTM). */
+  readonly nHeads: number;
+  readonly dModel: number;
+  readonly vocabSize: number;
+  /** Logits [B, T, V], or [R, V] for opts.logitRows. */
+  forward(input: ModelInput, opts?: ForwardOptions): Tensor;
+  /** The unembedding matrix [V, d] used as logits = h · Wᵀ (tied to the input embedding). */
+  unembedding(): Tensor;
+  /** Hugging Face-style config.json written beside checkpoints. */
+  hfConfig(): Record<string, unknown>;
+}

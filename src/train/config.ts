@@ -1,0 +1,135 @@
+/**
+ * Training configuration (typed with zod, so the CLI, `--help`, and the config written beside
+ * every run come from one schema) and the presets: tiny (tests), demo (synthetic world, the
+ * whole study in minutes), cpu (CHILDES on 2 cores), paper (SPEC §5, for bigger machines).
+ */
+import { z } from 'zod';
+import type { Arch } from '../models/types.js';
+
+export const trainSchema = z.object({
+  steps: z.number().int().positive().describe('optimizer updates'),
+  batch_size: z.number().int().positive().describe('sequences per batch'),
+  context: z.number().int().positive().describe('tokens per training sequence'),
+  lr: z.number().positive().describe('peak learning rate (AdamW)'),
+  warmup: z.number().int().nonnegative().describe('linear warm-up steps'),
+  decay: z.enum(['linear', 'cosine', 'constant']).describe('decay after warm-up'),
+  min_lr_ratio: z.number().min(0).max(1).describe('final learning rate as a fraction of lr'),
+  beta1: z.number().describe('AdamW beta1'),
+  beta2: z.number().describe('AdamW beta2'),
+  eps: z.number().describe('AdamW epsilon'),
+  weight_decay: z.number().min(0).describe('AdamW decoupled weight decay (matrices only)'),
+  grad_clip: z.number().min(0).describe('clip the global gradient norm to this (0: off)'),
+  checkpoints: z.string().describe('checkpoint schedule: paper | every:N | log:N | list:a,b,c'),
+  eval_every: z.number().int().positive().describe('validation loss every N steps (and at checkpoints)'),
+  eval_windows: z.number().int().positive().describe('validation windows per evaluation'),
+  state_every: z.number().int().positive().describe('also save resumable optimizer state every N steps'),
+});
+export type TrainConfig = z.infer<typeof trainSchema>;
+
+/** One run of a study: an architecture with its model config, trained for every seed. */
+export interface StudyEntry {
+  /** Label used in run directory names and figures, e.g. "gpt2", "gpt2-L12". */
+  label: string;
+  arch: Arch;
+  model: Record<string, number>;
+  /** Training overrides for this entry (e.g. fewer steps for a bigger model). */
+  train?: Partial<TrainConfig>;
+}
+
+export interface Preset {
+  name: string;
+  description: string;
+  /** The corpus `groundlab reproduce` builds for this preset. */
+  corpus: 'synthetic' | 'childes';
+  train: TrainConfig;
+  /** Model config per architecture for `groundlab train --arch A --preset P`. */
+  models: Partial<Record<Arch, Record<string, number>>>;
+  /** What `groundlab reproduce` trains: entries × seeds. */
+  study: StudyEntry[];
+  seeds: number[];
+}
+
+const baseTrain: TrainConfig = {
+  steps: 1000,
+  batch_size: 32,
+  context: 128,
+  lr: 1e-3,
+  warmup: 100,
+  decay: 'linear',
+  min_lr_ratio: 0,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  weight_decay: 0,
+  grad_clip: 1,
+  checkpoints: 'log:8',
+  eval_every: 250,
+  eval_windows: 64,
+  state_every: 200,
+};
+
+const presetList: Preset[] = [
+  {
+    name: 'tiny',
+    description: 'seconds-long runs for tests',
+    corpus: 'synthetic',
+    train: { ...baseTrain, steps: 40, batch_size: 8, context: 32, lr: 3e-3, warmup: 5, checkpoints: 'every:20', eval_every: 20, eval_windows: 8, state_every: 10 },
+    models: { gpt2: { n_embd: 32, n_layer: 2, n_head: 2, n_positions: 32 } },
+    study: [{ label: 'gpt2', arch: 'gpt2', model: { n_embd: 32, n_layer: 2, n_head: 2, n_positions: 32 } }],
+    seeds: [42],
+  },
+  {
+    name: 'demo',
+    description: 'the synthetic grounded world: the whole study in minutes on 2 cores',
+    corpus: 'synthetic',
+    train: { ...baseTrain, steps: 800, batch_size: 32, context: 64, lr: 3e-3, warmup: 50, checkpoints: 'log:7', eval_every: 200, eval_windows: 64, state_every: 200 },
+    models: { gpt2: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 64 } },
+    study: [{ label: 'gpt2', arch: 'gpt2', model: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 64 } }],
+    seeds: [42],
+  },
+  {
+    name: 'cpu',
+    description: 'CHILDES on 2 cores: GPT-2 with 4 and 12 layers (d_model 128, context 128, batch 32, lr 1e-3)',
+    corpus: 'childes',
+    train: { ...baseTrain, steps: 5000, batch_size: 32, context: 128, lr: 1e-3, warmup: 250, checkpoints: 'list:0,150,300,500,1000,1500,2000,3000,4000,5000', eval_every: 500, eval_windows: 128, state_every: 250 },
+    models: { gpt2: { n_embd: 128, n_layer: 4, n_head: 4, n_positions: 128 } },
+    study: [
+      { label: 'gpt2', arch: 'gpt2', model: { n_embd: 128, n_layer: 4, n_head: 4, n_positions: 128 } },
+      { label: 'gpt2-L12', arch: 'gpt2', model: { n_embd: 128, n_layer: 12, n_head: 4, n_positions: 128 } },
+    ],
+    seeds: [42],
+  },
+  {
+    name: 'paper',
+    description: 'SPEC §5: d_model 768, 12 heads, context 512, 20,000 steps, batch 8, lr 5e-5, 5 seeds (for bigger machines)',
+    corpus: 'childes',
+    train: { ...baseTrain, steps: 20000, batch_size: 8, context: 512, lr: 5e-5, warmup: 1000, checkpoints: 'paper', eval_every: 500, eval_windows: 128, state_every: 500 },
+    models: { gpt2: { n_embd: 768, n_layer: 12, n_head: 12, n_positions: 512 } },
+    study: [
+      { label: 'gpt2-L4', arch: 'gpt2', model: { n_embd: 768, n_layer: 4, n_head: 12, n_positions: 512 } },
+      { label: 'gpt2-L12', arch: 'gpt2', model: { n_embd: 768, n_layer: 12, n_head: 12, n_positions: 512 } },
+      { label: 'gpt2-L18', arch: 'gpt2', model: { n_embd: 768, n_layer: 18, n_head: 12, n_positions: 512 } },
+    ],
+    seeds: [42, 142, 242, 342, 442],
+  },
+];
+
+export const presets = new Map(presetList.map((p) => [p.name, p]));
+export const presetNames = presetList.map((p) => p.name) as [string, ...string[]];
+
+export function getPreset(name: string): Preset {
+  const p = presets.get(name);
+  if (!p) throw new Error(`unknown preset "${name}" (available: ${presetNames.join(', ')})`);
+  return p;
+}
+
+/** The resolved configuration of one run, written to run_config.json. */
+export interface RunConfig {
+  arch: Arch;
+  label: string;
+  seed: number;
+  preset: string;
+  corpus: { dir: string; hash: string };
+  model: Record<string, number>;
+  train: TrainConfig;
+}
