@@ -1,0 +1,363 @@
+/**
+ * `buildCorpus`: CHAT inputs → a corpus directory (the contract of contract.ts, plus stats.json,
+ * diagnostics.jsonl and manifest.json). Steps: read and clean every transcript (best effort, with
+ * diagnostics), split by transcript with a seeded shuffle, count the training split, choose the
+ * target words, build the vocabulary, encode the splits, compute the co-occurrence statistics and
+ * the evaluation items, write everything. Same inputs and options give byte-identical files.
+ */
+import { join, relative, isAbsolute } from 'node:path';
+import { UserError } from '../util/errors.js';
+import { ensureDir, sha256, writeFileAtomic, writeJson, toJsonl } from '../util/files.js';
+import { Progress } from '../util/progress.js';
+import { deriveSeed, Rng } from '../util/rng.js';
+import { codeVersion, packageRoot } from '../util/version.js';
+import { DiagnosticSink, type Diagnostic } from './chat/diagnostics.js';
+import { DOC, encodeTokenFile, envToken, lanToken, SPLITS, UNK, type EvalItem, type SplitName, type TargetsFile, type TargetWord } from './contract.js';
+import { collectInputs } from './input.js';
+import { corpusItems, readTemplates, templateItems, type ItemTarget } from './items.js';
+import { BuildOptionsSchema, type BuildOptions, type BuildOptionsInput } from './options.js';
+import { cdiNouns, countCooccurrence, PAPER_TARGETS, readCdi, readWordList, selectByCounts, targetStats, type TargetStats } from './targets.js';
+import { forEachTurnToken, readTranscript, type Transcript, type Turn } from './transcript.js';
+import { buildVocab } from './vocab.js';
+
+/** A target list decided by the caller (the synthetic world), optionally filtered by min counts. */
+export interface TargetListOverride {
+  rule: string;
+  words: string[];
+  categories?: Record<string, string>;
+  /** Keep only words reaching min_env and min_lan (ranked by min(ENV, LAN), capped at max_targets). */
+  filter: boolean;
+}
+
+export interface BuildExtras {
+  targetList?: TargetListOverride;
+}
+
+export interface SplitStats {
+  transcripts: number;
+  turns: number;
+  tokens: number;
+  env_tokens: number;
+  lan_tokens: number;
+  unk_tokens: number;
+}
+
+export interface CorpusStats {
+  transcripts: number;
+  utterances: number;
+  utterances_skipped: number;
+  action_only: number;
+  turns: number;
+  env_lines: Record<string, number>;
+  env_segments: { before: number; after: number };
+  env_tokens: number;
+  lan_tokens: number;
+  unk_tokens: number;
+  vocab_size: number;
+  splits: Record<SplitName, SplitStats>;
+  per_corpus: Record<string, { transcripts: number; utterances: number; action_only: number; env_lines: Record<string, number>; env_tokens: number; lan_tokens: number; diagnostics: number }>;
+  diagnostics: { total: number; by_severity: Record<string, number>; by_code: Record<string, number> };
+  targets: { rule: string; count: number; min_env: number; min_lan: number };
+  paper_targets: { reaching_min_env_and_lan: number; min_env: number; min_lan: number; words: { word: string; env_count: number; lan_count: number }[] };
+  items: { corpus: number; template: number; words_with_corpus_items: number; words_with_template_items: number };
+}
+
+export interface BuildResult {
+  dir: string;
+  stats: CorpusStats;
+  targets: TargetsFile;
+  items: number;
+  diagnostics: number;
+}
+
+/** Resolves `--templates paper` to the shipped file; other values are paths. */
+export function resolveTemplatesPath(value: string): string {
+  return value === 'paper' ? join(packageRoot, 'assets', 'templates', 'paper.json') : value;
+}
+
+/** Path of a file as recorded in outputs: relative to the package for shipped assets, else as given. */
+function recordedPath(path: string): string {
+  const rel = relative(packageRoot, path);
+  return isAbsolute(path) && !rel.startsWith('..') ? rel : path;
+}
+
+function splitTranscripts(transcripts: Transcript[], fractions: number[], seed: number): Record<SplitName, Transcript[]> {
+  const total = fractions.reduce((a, b) => a + b, 0);
+  if (!(total > 0)) throw new UserError('--split fractions must not all be zero');
+  const n = transcripts.length;
+  const shuffled = new Rng(deriveSeed(seed, 'split')).shuffle(transcripts.slice());
+  let nVal = Math.round((n * fractions[1]!) / total);
+  let nTest = Math.round((n * fractions[2]!) / total);
+  // With a handful of transcripts, still give every non-zero split one (training keeps at least one).
+  if (fractions[1]! > 0 && nVal === 0 && n >= 3) nVal = 1;
+  if (fractions[2]! > 0 && nTest === 0 && n >= 3) nTest = 1;
+  if (nVal + nTest >= n) {
+    nVal = Math.min(nVal, Math.max(0, n - 1 - nTest));
+    nTest = Math.min(nTest, Math.max(0, n - 1 - nVal));
+  }
+  const byName = (a: Transcript, b: Transcript): number => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
+  return {
+    val: shuffled.slice(0, nVal).sort(byName),
+    test: shuffled.slice(nVal, nVal + nTest).sort(byName),
+    train: shuffled.slice(nVal + nTest).sort(byName),
+  };
+}
+
+function* turnsOf(transcripts: readonly Transcript[]): Iterable<Turn> {
+  for (const t of transcripts) yield* t.turns;
+}
+
+function countTrainTokens(train: readonly Transcript[]): { speakers: Map<string, number>; words: Map<string, number> } {
+  const speakers = new Map<string, number>();
+  const words = new Map<string, number>();
+  for (const turn of turnsOf(train)) {
+    forEachTurnToken(turn, (tok, kind) => {
+      if (kind === 'unk') return;
+      const m = kind === 'speaker' ? speakers : words;
+      m.set(tok, (m.get(tok) ?? 0) + 1);
+    });
+  }
+  return { speakers, words };
+}
+
+interface ChosenTargets {
+  rule: string;
+  targets: ItemTarget[];
+}
+
+function chooseTargets(opts: BuildOptions, extras: BuildExtras, words: Map<string, number>): ChosenTargets {
+  const env = (w: string): number => words.get(envToken(w)) ?? 0;
+  const lan = (w: string): number => words.get(lanToken(w)) ?? 0;
+  const override = extras.targetList;
+  if (override) {
+    const list = override.filter ? selectByCounts(override.words, env, lan, opts.min_env, opts.min_lan, opts.max_targets) : override.words;
+    return { rule: override.rule, targets: list.map((word) => ({ word, category: override.categories?.[word] })) };
+  }
+  const categoryOf = (): Map<string, string> => {
+    try {
+      return new Map(cdiNouns(readCdi(opts.cdi), opts.cdi_categories, false).map((i) => [i.word, i.category]));
+    } catch {
+      return new Map(); // categories are optional for named and user lists
+    }
+  };
+  if (opts.targets === 'cdi') {
+    const cdi = cdiNouns(readCdi(opts.cdi), opts.cdi_categories, opts.cdi_exclude_homographs);
+    const cat = new Map(cdi.map((i) => [i.word, i.category]));
+    const chosen = selectByCounts(
+      cdi.map((i) => i.word),
+      env,
+      lan,
+      opts.min_env,
+      opts.min_lan,
+      opts.max_targets,
+    );
+    return { rule: 'cdi', targets: chosen.map((word) => ({ word, category: cat.get(word) })) };
+  }
+  const named = opts.targets === 'paper' ? [...PAPER_TARGETS] : readWordList(opts.targets);
+  const cat = categoryOf();
+  return { rule: opts.targets === 'paper' ? 'paper' : `file:${opts.targets}`, targets: named.map((word) => ({ word, category: cat.get(word) })) };
+}
+
+function encodeSplit(transcripts: readonly Transcript[], ids: Map<string, number>): { data: Uint8Array; stats: SplitStats } {
+  const unkId = ids.get(UNK)!;
+  const out: number[] = [];
+  const stats: SplitStats = { transcripts: transcripts.length, turns: 0, tokens: 0, env_tokens: 0, lan_tokens: 0, unk_tokens: 0 };
+  for (const t of transcripts) {
+    out.push(ids.get(DOC)!);
+    stats.turns += t.turns.length;
+    for (const turn of t.turns) {
+      forEachTurnToken(turn, (tok, kind) => {
+        const id = ids.get(tok) ?? unkId;
+        out.push(id);
+        if (kind === 'env') stats.env_tokens++;
+        if (kind === 'lan') stats.lan_tokens++;
+        if (id === unkId) stats.unk_tokens++;
+      });
+    }
+  }
+  stats.tokens = out.length;
+  return { data: encodeTokenFile(out), stats };
+}
+
+function tally(diags: readonly Diagnostic[], key: (d: Diagnostic) => string): Record<string, number> {
+  const m: Record<string, number> = {};
+  for (const d of diags) m[key(d)] = (m[key(d)] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function corpusStats(transcripts: readonly Transcript[], diagsByFile: Map<string, number>, envTiers: string[]): CorpusStats['per_corpus'] {
+  const per: CorpusStats['per_corpus'] = {};
+  for (const t of transcripts) {
+    const c = (per[t.corpus] ??= { transcripts: 0, utterances: 0, action_only: 0, env_lines: Object.fromEntries(envTiers.map((x) => [x, 0])), env_tokens: 0, lan_tokens: 0, diagnostics: 0 });
+    c.transcripts++;
+    c.utterances += t.counts.utterances;
+    c.action_only += t.counts.action_only;
+    for (const [tier, n] of Object.entries(t.counts.env_lines)) c.env_lines[tier] = (c.env_lines[tier] ?? 0) + n;
+    for (const turn of t.turns) {
+      for (const l of turn.env) c.env_tokens += l.words.length;
+      c.lan_tokens += turn.lan.filter((w) => w !== UNK).length;
+    }
+    c.diagnostics += diagsByFile.get(t.file) ?? 0;
+  }
+  return Object.fromEntries(Object.entries(per).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** Builds a corpus directory from CHAT inputs. Throws UserError on bad options or inputs; bad data only yields diagnostics. */
+export async function buildCorpus(input: BuildOptionsInput, extras: BuildExtras = {}): Promise<BuildResult> {
+  const parsed = BuildOptionsSchema.safeParse(input);
+  if (!parsed.success) throw new UserError(`invalid corpus options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const opts = parsed.data;
+  const envTiers = opts.env.tiers.map((t) => t.replace(/^%/, ''));
+  const files = collectInputs(opts.childes);
+
+  // 1. Read every transcript; a file that fails entirely is a diagnostic, never an abort.
+  const diagnostics: Diagnostic[] = [];
+  const transcripts: Transcript[] = [];
+  const progress = new Progress({ total: files.length, label: 'reading CHAT', unit: 'files', quiet: opts.quiet || undefined });
+  for (const f of files) {
+    const sink = new DiagnosticSink(f.path);
+    try {
+      const t = readTranscript(f, opts.clean, opts.env, sink);
+      if (!sink.items.some((d) => d.code === 'empty-file')) transcripts.push(t);
+    } catch (err) {
+      sink.report(0, 'unreadable-file', `could not read: ${(err as Error).message}`);
+    }
+    diagnostics.push(...sink.items);
+    progress.tick();
+  }
+  progress.done(`${transcripts.length} transcripts`);
+  if (transcripts.length === 0) throw new UserError('no transcript could be read (see the diagnostics)');
+
+  // 2. Split by transcript; count the training split; choose targets; build the vocabulary.
+  const splits = splitTranscripts(transcripts, opts.split, opts.seed);
+  const { speakers, words } = countTrainTokens(splits.train);
+  const chosen = chooseTargets(opts, extras, words);
+  const targetSink = new DiagnosticSink('targets');
+  for (const t of chosen.targets) {
+    if (!words.has(envToken(t.word)) && !words.has(lanToken(t.word))) targetSink.report(0, 'target-not-in-vocab', `"${t.word}" occurs in neither form in the training split`);
+  }
+  diagnostics.push(...targetSink.items);
+  const vocab = buildVocab(speakers, words, {
+    minCount: opts.min_count,
+    maxVocab: opts.max_vocab,
+    keep: chosen.targets.flatMap((t) => [envToken(t.word), lanToken(t.word)]),
+  });
+  const ids = new Map(vocab.map((t, i) => [t, i]));
+  const enc = { id: (tok: string): number => ids.get(tok) ?? ids.get(UNK)! };
+
+  // 3. Encode; statistics of the targets on the training split.
+  const encoded = Object.fromEntries(SPLITS.map((s) => [s, encodeSplit(splits[s], ids)])) as Record<SplitName, ReturnType<typeof encodeSplit>>;
+  const co = countCooccurrence(turnsOf(splits.train), chosen.targets.map((t) => t.word));
+  const targetRows: (TargetWord & TargetStats)[] = chosen.targets.map((t) => ({
+    env_id: enc.id(envToken(t.word)),
+    lan_id: enc.id(lanToken(t.word)),
+    ...targetStats(t.word, co, words.get(envToken(t.word)) ?? 0, words.get(lanToken(t.word)) ?? 0, opts.pmi_pseudocount, t.category),
+  }));
+  const targetsFile: TargetsFile = { rule: chosen.rule, train_turns: co.turns, words: targetRows.map(orderTargetFields) };
+
+  // 4. Items: corpus-derived from the test split, then templates.
+  const items: EvalItem[] = corpusItems(splits.test, 'test', chosen.targets, opts, opts.seed, enc);
+  let templatesRecorded: string | null = null;
+  if (opts.templates) {
+    const path = resolveTemplatesPath(opts.templates);
+    templatesRecorded = recordedPath(path);
+    const sink = new DiagnosticSink(templatesRecorded);
+    items.push(...templateItems(readTemplates(path), chosen.targets, opts, opts.env, opts.clean.lowercase, opts.seed, enc, sink));
+    diagnostics.push(...sink.items);
+  }
+
+  // 5. Statistics and outputs.
+  const diagsByFile = new Map<string, number>();
+  for (const d of diagnostics) diagsByFile.set(d.file, (diagsByFile.get(d.file) ?? 0) + 1);
+  const stats = summarise(opts, transcripts, encoded, vocab.length, diagnostics, diagsByFile, envTiers, targetsFile, items, words);
+  const outputs: Record<string, string | Uint8Array> = {
+    'vocab.json': JSON.stringify(vocab, null, 2) + '\n',
+    'train.bin': encoded.train.data,
+    'val.bin': encoded.val.data,
+    'test.bin': encoded.test.data,
+    'targets.json': JSON.stringify(targetsFile, null, 2) + '\n',
+    'items.jsonl': toJsonl(items),
+    'stats.json': JSON.stringify(stats, null, 2) + '\n',
+    'diagnostics.jsonl': toJsonl(diagnostics),
+  };
+  ensureDir(opts.out);
+  for (const [name, data] of Object.entries(outputs)) writeFileAtomic(join(opts.out, name), data);
+  writeJson(join(opts.out, 'manifest.json'), {
+    kind: 'groundlab-corpus',
+    code_version: codeVersion(),
+    options: { ...opts, quiet: undefined },
+    target_rule: chosen.rule,
+    templates: templatesRecorded,
+    split_files: Object.fromEntries(SPLITS.map((s) => [s, splits[s].map((t) => t.file)])),
+    inputs: files.map((f) => ({ file: f.path, sha256: f.sha256, bytes: f.bytes.byteLength })),
+    outputs: Object.fromEntries(Object.entries(outputs).map(([name, data]) => [name, sha256(data)])),
+  });
+  return { dir: opts.out, stats, targets: targetsFile, items: items.length, diagnostics: diagnostics.length };
+}
+
+/** Contract fields first, then the extra statistics, so targets.json reads in a stable order. */
+function orderTargetFields(t: TargetWord & TargetStats): TargetWord {
+  const { word, env_id, lan_id, env_count, lan_count, turns_both, p_lan_given_env, pmi, category, env_turns, lan_turns, pmi_raw } = t;
+  return { word, env_id, lan_id, env_count, lan_count, turns_both, p_lan_given_env, pmi, ...(category ? { category } : {}), env_turns, lan_turns, pmi_raw } as TargetWord;
+}
+
+function summarise(
+  opts: BuildOptions,
+  transcripts: readonly Transcript[],
+  encoded: Record<SplitName, { stats: SplitStats }>,
+  vocabSize: number,
+  diagnostics: readonly Diagnostic[],
+  diagsByFile: Map<string, number>,
+  envTiers: string[],
+  targets: TargetsFile,
+  items: readonly EvalItem[],
+  trainWords: Map<string, number>,
+): CorpusStats {
+  const envLines: Record<string, number> = Object.fromEntries(envTiers.map((t) => [t, 0]));
+  const segments = { before: 0, after: 0 };
+  let utterances = 0;
+  let skipped = 0;
+  let actionOnly = 0;
+  let turns = 0;
+  for (const t of transcripts) {
+    utterances += t.counts.utterances;
+    skipped += t.counts.skipped;
+    actionOnly += t.counts.action_only;
+    turns += t.turns.length;
+    for (const [tier, n] of Object.entries(t.counts.env_lines)) envLines[tier] = (envLines[tier] ?? 0) + n;
+    for (const turn of t.turns) for (const l of turn.env) segments[l.position]++;
+  }
+  const split = (k: keyof SplitStats): number => SPLITS.reduce((a, s) => a + encoded[s].stats[k], 0);
+  const paperWords = PAPER_TARGETS.map((word) => ({ word, env_count: trainWords.get(envToken(word)) ?? 0, lan_count: trainWords.get(lanToken(word)) ?? 0 }));
+  const corpusItemWords = new Set(items.filter((i) => i.source.kind === 'corpus').map((i) => i.word));
+  const templateItemWords = new Set(items.filter((i) => i.source.kind === 'template').map((i) => i.word));
+  return {
+    transcripts: transcripts.length,
+    utterances,
+    utterances_skipped: skipped,
+    action_only: actionOnly,
+    turns,
+    env_lines: envLines,
+    env_segments: segments,
+    env_tokens: split('env_tokens'),
+    lan_tokens: split('lan_tokens'),
+    unk_tokens: split('unk_tokens'),
+    vocab_size: vocabSize,
+    splits: Object.fromEntries(SPLITS.map((s) => [s, encoded[s].stats])) as Record<SplitName, SplitStats>,
+    per_corpus: corpusStats(transcripts, diagsByFile, envTiers),
+    diagnostics: { total: diagnostics.length, by_severity: tally(diagnostics, (d) => d.severity), by_code: tally(diagnostics, (d) => d.code) },
+    targets: { rule: targets.rule, count: targets.words.length, min_env: opts.min_env, min_lan: opts.min_lan },
+    paper_targets: {
+      reaching_min_env_and_lan: paperWords.filter((w) => w.env_count >= opts.min_env && w.lan_count >= opts.min_lan).length,
+      min_env: opts.min_env,
+      min_lan: opts.min_lan,
+      words: paperWords,
+    },
+    items: {
+      corpus: items.filter((i) => i.source.kind === 'corpus').length,
+      template: items.filter((i) => i.source.kind === 'template').length,
+      words_with_corpus_items: corpusItemWords.size,
+      words_with_template_items: templateItemWords.size,
+    },
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * Evaluation items (SPEC §3): matched contexts `<SPK> e1<ENV> … v<ENV> … <SPK> l1<LAN> … lk<LAN>`
+ * ending right before v<LAN>, and for each the M mismatch words whose u<ENV> replaces every v<ENV>.
+ *
+ * Corpus items come from the test split: turns whose utterance holds v<LAN> and whose preceding ENV
+ * lines hold v<ENV>; the context is those ENV lines plus the utterance up to the first v<LAN>. Up to
+ * N per word are drawn with the seed (then kept in file order). Template items come from a JSON file
+ * {word: [{env, lan}]}; the LAN text is cut before the last occurrence of the word.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { z } from 'zod';
+import { UserError } from '../util/errors.js';
+import { deriveSeed, Rng } from '../util/rng.js';
+import { envToken, lanToken, speakerToken, UNK, type EvalItem, type SplitName } from './contract.js';
+import type { DiagnosticSink } from './chat/diagnostics.js';
+import { envWords } from './chat/env-tier.js';
+import type { EnvOptions, ItemOptions } from './options.js';
+import type { Transcript, Turn } from './transcript.js';
+
+export interface ItemTarget {
+  word: string;
+  category?: string;
+}
+
+export interface Encoder {
+  id(token: string): number;
+}
+
+/** A context under construction: token ids plus where the ENV tokens and word<ENV> sit. */
+class ContextBuilder {
+  readonly ids: number[] = [];
+  readonly envPositions: number[] = [];
+  readonly swapPositions: number[] = [];
+  constructor(
+    private readonly enc: Encoder,
+    private readonly word: string,
+  ) {}
+
+  speaker(code: string): void {
+    this.ids.push(this.enc.id(speakerToken(code)));
+  }
+  env(words: readonly string[]): void {
+    for (const w of words) {
+      if (w === this.word) this.swapPositions.push(this.ids.length);
+      this.envPositions.push(this.ids.length);
+      this.ids.push(this.enc.id(envToken(w)));
+    }
+  }
+  lan(words: readonly string[]): void {
+    for (const w of words) this.ids.push(this.enc.id(w === UNK ? UNK : lanToken(w)));
+  }
+}
+
+/** Draws the mismatch words of one item (seeded by the item id, so each item's draw is stable). */
+export function drawMismatches(
+  item: string,
+  target: ItemTarget,
+  targets: readonly ItemTarget[],
+  opts: Pick<ItemOptions, 'mismatches' | 'mismatch_mode'>,
+  seed: number,
+  enc: Encoder,
+): EvalItem['mismatches'] {
+  let pool = targets.filter((t) => t.word !== target.word);
+  if (opts.mismatch_mode === 'same-category' && target.category) {
+    const same = pool.filter((t) => t.category === target.category);
+    if (same.length > 0) pool = same;
+  }
+  const k = opts.mismatch_mode === 'all' ? pool.length : Math.min(opts.mismatches, pool.length);
+  const drawn = opts.mismatch_mode === 'all' ? pool : new Rng(deriveSeed(seed, 'mismatch', item)).sample(pool, k);
+  return drawn.map((t) => ({ word: t.word, env_id: enc.id(envToken(t.word)) }));
+}
+
+interface Candidate {
+  file: string;
+  turn: Turn;
+  cut: number;
+}
+
+/** Corpus-derived items from the held-out transcripts (SPEC §3 a). */
+export function corpusItems(
+  transcripts: readonly Transcript[],
+  split: SplitName,
+  targets: readonly ItemTarget[],
+  opts: Pick<ItemOptions, 'items_per_word' | 'mismatches' | 'mismatch_mode'>,
+  seed: number,
+  enc: Encoder,
+): EvalItem[] {
+  const wanted = new Set(targets.map((t) => t.word));
+  const candidates = new Map<string, Candidate[]>();
+  for (const t of transcripts) {
+    for (const turn of t.turns) {
+      const before = new Set<string>();
+      for (const l of turn.env) if (l.position === 'before') for (const w of l.words) if (wanted.has(w)) before.add(w);
+      for (const word of before) {
+        const cut = turn.lan.indexOf(word);
+        if (cut < 0) continue;
+        if (!candidates.has(word)) candidates.set(word, []);
+        candidates.get(word)!.push({ file: t.file, turn, cut });
+      }
+    }
+  }
+  const items: EvalItem[] = [];
+  for (const target of targets) {
+    const all = candidates.get(target.word) ?? [];
+    const order = new Map(all.map((c, i) => [c, i]));
+    const chosen = all.length <= opts.items_per_word ? all : new Rng(deriveSeed(seed, 'items', target.word)).sample(all, opts.items_per_word).sort((a, b) => order.get(a)! - order.get(b)!);
+    chosen.forEach((c, k) => {
+      const ctx = new ContextBuilder(enc, target.word);
+      for (const l of c.turn.env) {
+        if (l.position !== 'before') continue;
+        ctx.speaker(c.turn.speaker);
+        ctx.env(l.words);
+      }
+      ctx.speaker(c.turn.speaker);
+      ctx.lan(c.turn.lan.slice(0, c.cut));
+      const id = `${target.word}/corpus/${k}`;
+      items.push({
+        id,
+        word: target.word,
+        source: { kind: 'corpus', file: c.file, line: c.turn.line, split },
+        context: ctx.ids,
+        target: enc.id(lanToken(target.word)),
+        env_positions: ctx.envPositions,
+        swap_positions: ctx.swapPositions,
+        mismatches: drawMismatches(id, target, targets, opts, seed, enc),
+      });
+    });
+  }
+  return items;
+}
+
+export const TemplatesSchema = z.record(z.string(), z.array(z.object({ env: z.string(), lan: z.string() })));
+export type Templates = z.infer<typeof TemplatesSchema>;
+
+export function readTemplates(path: string): Templates {
+  if (!existsSync(path)) throw new UserError(`templates file not found: ${path}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UserError(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  const res = TemplatesSchema.safeParse(parsed);
+  if (!res.success) throw new UserError(`${path}: expected {"word": [{"env": "...", "lan": "..."}]}: ${res.error.issues[0]?.message}`);
+  return res.data;
+}
+
+/** Template items (SPEC §3 b), for the template words that are target words; `sink` names the templates file. */
+export function templateItems(
+  templates: Templates,
+  targets: readonly ItemTarget[],
+  opts: Pick<ItemOptions, 'mismatches' | 'mismatch_mode' | 'template_speaker'>,
+  env: Pick<EnvOptions, 'compounds' | 'drop_codes'>,
+  lowercase: boolean,
+  seed: number,
+  enc: Encoder,
+  sink: DiagnosticSink,
+): EvalItem[] {
+  const byWord = new Map(targets.map((t) => [t.word, t]));
+  const items: EvalItem[] = [];
+  for (const word of Object.keys(templates)) {
+    if (!byWord.has(word.toLowerCase())) sink.report(0, 'template-unknown-word', `"${word}" is not a target word here; its templates are skipped`);
+  }
+  let line = 0;
+  for (const target of targets) {
+    const list = templates[target.word] ?? [];
+    list.forEach((tpl, k) => {
+      line = k + 1;
+      // Template text is plain prose: the ENV reader (lowercase, punctuation out) serves both parts.
+      const envPart = envWords(tpl.env, env, lowercase);
+      const lanPart = envWords(tpl.lan, { ...env, drop_codes: false }, lowercase);
+      const cut = lanPart.lastIndexOf(target.word);
+      if (cut < 0 || !envPart.includes(target.word)) {
+        sink.report(line, 'template-missing-word', `template ${k} of "${target.word}" lacks the word in its ${cut < 0 ? 'lan' : 'env'} text`);
+        return;
+      }
+      const ctx = new ContextBuilder(enc, target.word);
+      ctx.speaker(opts.template_speaker);
+      ctx.env(envPart);
+      ctx.speaker(opts.template_speaker);
+      ctx.lan(lanPart.slice(0, cut));
+      const id = `${target.word}/template/${k}`;
+      items.push({
+        id,
+        word: target.word,
+        source: { kind: 'template', file: sink.file, line },
+        context: ctx.ids,
+        target: enc.id(lanToken(target.word)),
+        env_positions: ctx.envPositions,
+        swap_positions: ctx.swapPositions,
+        mismatches: drawMismatches(id, target, targets, opts, seed, enc),
+      });
+    });
+  }
+  return items;
+}
