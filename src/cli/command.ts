@@ -214,3 +214,8 @@ export function helpText(spec: CommandSpec): string {
   if (spec.details) lines.push('', spec.details);
   return lines.join('\n');
 }
+
+/** Declares a command with its option types inferred from the schema. */
+export function defineCommand<S extends z.ZodObject>(spec: CommandSpec<S>): CommandSpec<S> {
+  return spec;
+}

@@ -9,6 +9,8 @@ type Loader = () => Promise<{ commands: CommandSpec<any>[] }>;
 /** One line per command group; each module exports `commands`. */
 const groups: Record<string, { summary: string; load: Loader }> = {
   corpus: { summary: 'build, inspect and synthesise grounded corpora', load: () => import('./commands/corpus.js') },
+  train: { summary: 'train one model from scratch on a corpus', load: () => import('./commands/train.js') },
+  presets: { summary: 'list the size and schedule presets', load: () => import('./commands/train.js') },
 };
 
 function topHelp(): string {

@@ -7,12 +7,11 @@ import { BinaryOp, UnaryOp } from '../backend/kernels.js';
 import { type Tensor, empty } from '../tensor.js';
 
 function broadcastable(a: Tensor, b: Tensor, name: string): void {
-  if (b.size === 1 || b.size === a.size) {
-    if (b.size === a.size && b.size !== 1 && !sameShape(a, b)) throw new Error(`${name}: shapes [${a.shape}] and [${b.shape}] have the same size but differ`);
-    return;
-  }
-  const off = a.ndim - b.ndim;
-  const ok = off >= 0 && b.shape.every((d, i) => d === a.shape[off + i]);
+  if (b.size === 1) return;
+  // b's shape, without leading 1s, must be a suffix of a's shape.
+  const bs = b.shape.slice(b.shape.findIndex((d) => d !== 1));
+  const off = a.ndim - bs.length;
+  const ok = off >= 0 && bs.every((d, i) => d === a.shape[off + i]) && (b.size !== a.size || a.shape.slice(0, off).every((d) => d === 1));
   if (!ok) throw new Error(`${name}: cannot broadcast [${b.shape}] over [${a.shape}] (b must be a suffix of a's shape)`);
 }
 
