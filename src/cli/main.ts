@@ -11,6 +11,7 @@ const groups: Record<string, { summary: string; load: Loader }> = {
   corpus: { summary: 'build, inspect and synthesise grounded corpora', load: () => import('./commands/corpus.js') },
   train: { summary: 'train one model from scratch on a corpus', load: () => import('./commands/train.js') },
   presets: { summary: 'list the size and schedule presets', load: () => import('./commands/train.js') },
+  import: { summary: 'import a Hugging Face checkpoint as a run', load: () => import('./commands/train.js') },
 };
 
 function topHelp(): string {

@@ -16,11 +16,16 @@ import type { TapeNode } from './autograd.js';
 
 const EMPTY = new Float32Array(0);
 
-/** Float32Array free lists keyed by exact length: training steps repeat the same sizes. */
+/**
+ * Float32Array free lists keyed by exact length: training steps repeat the same sizes. Free
+ * buffers beyond `capFloats` (GROUNDLAB_POOL_MIB, default 4096 MiB) are left to the garbage
+ * collector, so workloads with ever-changing shapes (evaluation over varied lengths) stay bounded.
+ */
 export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
   private pooledFloats = 0;
   allocatedFloats = 0;
+  capFloats = (Number(process.env.GROUNDLAB_POOL_MIB) || 4096) * 262144;
 
   take(n: number): Float32Array {
     const list = this.free.get(n);
@@ -34,6 +39,10 @@ export class BufferPool {
 
   give(a: Float32Array): void {
     if (a.length === 0) return;
+    if (this.pooledFloats + a.length > this.capFloats) {
+      this.allocatedFloats -= a.length;
+      return;
+    }
     let list = this.free.get(a.length);
     if (!list) this.free.set(a.length, (list = []));
     list.push(a);

@@ -80,3 +80,20 @@ const presetsCommand = defineCommand({
 });
 
 export const commands: CommandSpec<any>[] = [trainCommand, presetsCommand];
+
+const importCommand = defineCommand({
+  name: 'import',
+  summary: 'import a Hugging Face checkpoint directory (config.json + model.safetensors) as a run for analysis',
+  positional: ['from'],
+  options: z.object({
+    from: z.string().describe('Hugging Face model directory'),
+    out: z.string().describe('run directory to create'),
+    label: z.string().default('imported').describe('label of the run'),
+  }),
+  async run(o) {
+    const { importHfCheckpoint } = await import('../../train/hf-import.js');
+    const r = importHfCheckpoint(o.from, o.out, o.label);
+    console.log(`imported ${r.arch} (${r.parameters.toLocaleString('en-US')} parameters) into ${r.out}`);
+  },
+});
+commands.push(importCommand);
