@@ -5,7 +5,7 @@
  * target words, build the vocabulary, encode the splits, compute the co-occurrence statistics and
  * the evaluation items, write everything. Same inputs and options give byte-identical files.
  */
-import { join, relative, isAbsolute } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { ensureDir, sha256, writeFileAtomic, writeJson, toJsonl } from '../util/files.js';
 import { Progress } from '../util/progress.js';
@@ -75,10 +75,18 @@ export function resolveTemplatesPath(value: string): string {
   return value === 'paper' ? join(packageRoot, 'assets', 'templates', 'paper.json') : value;
 }
 
-/** Path of a file as recorded in outputs: relative to the package for shipped assets, else as given. */
-function recordedPath(path: string): string {
-  const rel = relative(packageRoot, path);
-  return isAbsolute(path) && !rel.startsWith('..') ? rel : path;
+/**
+ * Path of an input as recorded in outputs: relative to the corpus directory when inside it (the
+ * synthetic world's chat/ and templates.json), relative to the package for shipped assets, else as
+ * given. So a corpus does not change with where it is written.
+ */
+function recordedPath(path: string, outDir: string): string {
+  const abs = resolve(path);
+  for (const base of [resolve(outDir), packageRoot]) {
+    const rel = relative(base, abs);
+    if (rel && !rel.startsWith('..') && !isAbsolute(rel)) return rel.split(sep).join('/');
+  }
+  return path;
 }
 
 function splitTranscripts(transcripts: Transcript[], fractions: number[], seed: number): Record<SplitName, Transcript[]> {
@@ -260,7 +268,7 @@ export async function buildCorpus(input: BuildOptionsInput, extras: BuildExtras 
   let templatesRecorded: string | null = null;
   if (opts.templates) {
     const path = resolveTemplatesPath(opts.templates);
-    templatesRecorded = recordedPath(path);
+    templatesRecorded = recordedPath(path, opts.out);
     const sink = new DiagnosticSink(templatesRecorded);
     items.push(...templateItems(readTemplates(path), chosen.targets, opts, opts.env, opts.clean.lowercase, opts.seed, enc, sink));
     diagnostics.push(...sink.items);
@@ -285,7 +293,8 @@ export async function buildCorpus(input: BuildOptionsInput, extras: BuildExtras 
   writeJson(join(opts.out, 'manifest.json'), {
     kind: 'groundlab-corpus',
     code_version: codeVersion(),
-    options: { ...opts, quiet: undefined },
+    // The output path and the progress switch do not change the corpus, so they stay out of the record.
+    options: { ...opts, childes: opts.childes.map((p) => recordedPath(p, opts.out)), templates: templatesRecorded ?? '', out: undefined, quiet: undefined },
     target_rule: chosen.rule,
     templates: templatesRecorded,
     split_files: Object.fromEntries(SPLITS.map((s) => [s, splits[s].map((t) => t.file)])),
