@@ -1,0 +1,188 @@
+/**
+ * Attention saliency (Wang et al. 2023, "Label words are anchors", SPEC §6), read from the
+ * models' own hook points: no second implementation of attention.
+ *
+ * For a matched context c ending right before the target v<LAN>, with L = -ln p(v<LAN> | c):
+ *   S_{l,h} = |A_{l,h} ⊙ ∂L/∂A_{l,h}|                 (per head; GPT-2's attn.pattern, Mamba-2's
+ *                                                      implicit attention mixer.pattern)
+ *   I_l     = |Σ_h A_{l,h} ⊙ ∂L/∂A_{l,h}|             (layer flow)
+ * Only the prediction row (query = last position) enters the ENV statistics:
+ *   env_flow  = mean over ENV positions j of S[last, j]
+ *   env_share = Σ_{j ∈ ENV} S[last, j] / Σ_j S[last, j]
+ * The LSTM has no attention: its saliency is gradient × input on each layer's input,
+ * s_j = |Σ_d x_j,d · ∂L/∂x_j,d| at position j, and the same ENV statistics over positions.
+ *
+ * Items are batched (right-padded); the loss is the sum of the items' surprisals, and since
+ * sequences in a batch are independent, each item's gradients are exactly its own. Weights are
+ * frozen during the pass, so no weight gradients are computed.
+ */
+import * as E from '../engine/index.js';
+import type { LanguageModel } from '../models/types.js';
+
+export interface SaliencyItem {
+  /** Token ids of the context; the prediction position is the last one. */
+  context: ArrayLike<number>;
+  target: number;
+  envPositions: readonly number[];
+}
+
+/** One (item, layer, head) of the prediction row. head = -1 is the layer flow I_l (or the LSTM's layer). */
+export interface HeadSaliency {
+  item: number;
+  layer: number;
+  head: number;
+  envFlow: number;
+  envShare: number;
+  /** Σ_j of the prediction row (all positions). */
+  rowTotal: number;
+}
+
+export interface SaliencyResult {
+  rows: HeadSaliency[];
+  /** Surprisal (nats) of each item's target, from the same forward pass. */
+  surprisal: Float64Array;
+  /** Full token × token saliency |A ⊙ ∂L/∂A| of the chosen (layer, head) per item, row-major [T × T] (T = context length). */
+  maps?: Float32Array[];
+}
+
+export interface SaliencyOptions {
+  batchSize?: number;
+  padId?: number;
+  /** Also return the full saliency matrix of this layer/head for every item (display). */
+  mapOf?: { layer: number; head: number };
+}
+
+type Kind = 'pattern' | 'input';
+
+function hookKind(model: LanguageModel): { kind: Kind; name: (l: number) => string } {
+  switch (model.arch) {
+    case 'gpt2':
+      return { kind: 'pattern', name: (l) => `blocks.${l}.attn.pattern` };
+    case 'mamba2':
+      return { kind: 'pattern', name: (l) => `blocks.${l}.mixer.pattern` };
+    case 'lstm':
+      return { kind: 'input', name: (l) => `blocks.${l}.hook_resid_pre` };
+  }
+}
+
+export function computeSaliency(model: LanguageModel, items: readonly SaliencyItem[], opts: SaliencyOptions = {}): SaliencyResult {
+  const batchSize = opts.batchSize ?? 32;
+  const pad = opts.padId ?? 0;
+  const { kind, name } = hookKind(model);
+  const L = model.nLayers;
+  const rows: HeadSaliency[] = [];
+  const surprisal = new Float64Array(items.length);
+  const maps: Float32Array[] | undefined = opts.mapOf ? new Array(items.length) : undefined;
+  const wasTrainable = [...model.params.params.values()].map((p) => p.requiresGrad);
+  model.params.setRequiresGrad(false);
+  // Sort by length so batches have little padding; results are written back by item index.
+  const order = items.map((_, i) => i).sort((a, b) => items[a]!.context.length - items[b]!.context.length);
+  try {
+    for (let s = 0; s < order.length; s += batchSize) {
+      const idx = order.slice(s, s + batchSize);
+      const B = idx.length;
+      const T = Math.max(...idx.map((i) => items[i]!.context.length));
+      const ids = new Int32Array(B * T).fill(pad);
+      const lastRows = new Int32Array(B);
+      const targets = new Int32Array(B);
+      idx.forEach((i, b) => {
+        const it = items[i]!;
+        for (let t = 0; t < it.context.length; t++) ids[b * T + t] = it.context[t]!;
+        lastRows[b] = b * T + it.context.length - 1;
+        targets[b] = it.target;
+      });
+      E.tidy(() => {
+        const fwd = new Map<number, E.Tensor>();
+        const bwd = new Map<number, E.Tensor>();
+        const hooks: E.Hook[] = [];
+        for (let l = 0; l < L; l++) {
+          hooks.push({ name: name(l), forward: (t) => void fwd.set(l, t), backward: (g) => void bwd.set(l, g) });
+        }
+        E.withHooks(hooks, () => {
+          const logits = model.forward({ ids, batch: B, seq: T }, { logitRows: lastRows }); // (B, V)
+          const losses = E.crossEntropy(logits, targets, { reduction: 'none' }); // (B)
+          idx.forEach((i, b) => (surprisal[i] = losses.data[b]!));
+          E.backward(E.sum(losses));
+        });
+        for (let l = 0; l < L; l++) {
+          const a = fwd.get(l);
+          const g = bwd.get(l);
+          if (!a || !g) throw new Error(`saliency: no activation or gradient at ${name(l)}`);
+          if (kind === 'pattern') collectPattern(rows, items, idx, l, a, g, T, opts.mapOf, maps);
+          else collectInput(rows, items, idx, l, a, g, T);
+        }
+      });
+    }
+  } finally {
+    let i = 0;
+    for (const p of model.params.params.values()) p.requiresGrad = wasTrainable[i++]!;
+  }
+  return { rows, surprisal, maps };
+}
+
+function envStats(values: ArrayLike<number>, offset: number, len: number, env: readonly number[]) {
+  let total = 0;
+  for (let j = 0; j < len; j++) total += values[offset + j]!;
+  let envSum = 0;
+  for (const j of env) envSum += values[offset + j]!;
+  return { envFlow: env.length ? envSum / env.length : 0, envShare: total > 0 ? envSum / total : 0, rowTotal: total };
+}
+
+/** Prediction-row statistics per head and per layer from A and ∂L/∂A, both [B, H, T, T]. */
+function collectPattern(
+  rows: HeadSaliency[],
+  items: readonly SaliencyItem[],
+  idx: number[],
+  layer: number,
+  a: E.Tensor,
+  g: E.Tensor,
+  T: number,
+  mapOf: SaliencyOptions['mapOf'],
+  maps: Float32Array[] | undefined,
+): void {
+  const H = a.shape[1]!;
+  const A = a.data;
+  const G = g.data;
+  const signed = new Float64Array(T);
+  const head = new Float64Array(T);
+  idx.forEach((i, b) => {
+    const it = items[i]!;
+    const n = it.context.length;
+    const q = n - 1;
+    signed.fill(0);
+    for (let h = 0; h < H; h++) {
+      const off = ((b * H + h) * T + q) * T;
+      for (let j = 0; j < n; j++) {
+        const prod = A[off + j]! * G[off + j]!;
+        signed[j]! += prod;
+        head[j] = Math.abs(prod);
+      }
+      rows.push({ item: i, layer, head: h, ...envStats(head, 0, n, it.envPositions) });
+      if (maps && mapOf && mapOf.layer === layer && mapOf.head === h) {
+        const m = new Float32Array(n * n);
+        const base = (b * H + h) * T * T;
+        for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) m[r * n + c] = Math.abs(A[base + r * T + c]! * G[base + r * T + c]!);
+        maps[i] = m;
+      }
+    }
+    const layerRow = Array.from(signed.subarray(0, n), Math.abs);
+    rows.push({ item: i, layer, head: -1, ...envStats(layerRow, 0, n, it.envPositions) });
+  });
+}
+
+/** Gradient × input per position from x and ∂L/∂x, both [B, T, d] (LSTM). */
+function collectInput(rows: HeadSaliency[], items: readonly SaliencyItem[], idx: number[], layer: number, x: E.Tensor, g: E.Tensor, T: number): void {
+  const d = x.shape[2]!;
+  idx.forEach((i, b) => {
+    const it = items[i]!;
+    const n = it.context.length;
+    const per = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      const off = (b * T + j) * d;
+      for (let k = 0; k < d; k++) s += x.data[off + k]! * g.data[off + k]!;
+      per[j] = Math.abs(s);
+    }
+    rows.push({ item: i, layer, head: -1, ...envStats(per, 0, n, it.envPositions) });
+  });
+}
