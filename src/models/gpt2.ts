@@ -15,7 +15,7 @@
 import * as E from '../engine/index.js';
 import type { ParamSpec, Tensor } from '../engine/index.js';
 import { ParamStore } from '../engine/index.js';
-import type { ForwardOptions, LanguageModel, ModelInput } from './types.js';
+import type { FinalNorm, ForwardOptions, LanguageModel, ModelInput } from './types.js';
 import { registerArch } from './registry.js';
 
 export interface GPT2Config {
@@ -141,6 +141,15 @@ export class GPT2 implements LanguageModel<GPT2Config> {
     x = E.hookPoint(`blocks.${l}.hook_resid_mid`, E.add(x, a)); // (B, T, d)
     const m = this.mlp(l, E.layerNorm(x, this.p(`${pre}.ln_2.weight`), this.p(`${pre}.ln_2.bias`), eps));
     return E.hookPoint(`blocks.${l}.hook_resid_post`, E.add(x, m)); // (B, T, d)
+  }
+
+  finalNorm(): FinalNorm {
+    return { weight: this.p('transformer.ln_f.weight'), bias: this.p('transformer.ln_f.bias') };
+  }
+
+  readout(h: Tensor, norm: FinalNorm = this.finalNorm()): Tensor {
+    const n = E.layerNorm(h, norm.weight, norm.bias!, this.config.layer_norm_epsilon); // (..., d)
+    return E.matmul(n, this.unembedding(), { transB: true }); // (..., V)
   }
 
   forward(input: ModelInput, opts: ForwardOptions = {}): Tensor {

@@ -47,4 +47,17 @@ export interface LanguageModel<C = unknown> {
   unembedding(): Tensor;
   /** Hugging Face-style config.json written beside checkpoints. */
   hfConfig(): Record<string, unknown>;
+  /**
+   * Final norm + unembedding applied to residual-stream vectors [..., d] (the logit lens). With
+   * `norm`, other parameters replace the final norm's (the tuned lens's fresh norm).
+   */
+  readout(h: Tensor, norm?: FinalNorm): Tensor;
+  /** The final norm's parameters (a tuned lens starts its fresh norm from a copy). */
+  finalNorm(): FinalNorm;
+}
+
+export interface FinalNorm {
+  weight: Tensor;
+  /** LayerNorm has a bias; RMSNorm does not. */
+  bias?: Tensor;
 }

@@ -1,0 +1,166 @@
+/**
+ * Aggregate heads and causal ablation (SPEC §6, the paper's claim 4).
+ *
+ * Aggregate heads: heads whose ENV share of the prediction row's saliency, averaged over
+ * matched items, reaches a threshold (default 0.30).
+ * Intervention: zero those heads' outputs at every position, at the per-head outputs before
+ * the output projection (`blocks.{l}.attn.z`, or Mamba-2's `blocks.{l}.mixer.z`): the only
+ * place ablation happens. Control: as many heads drawn uniformly from the other heads (default
+ * 20 seeded draws; optionally layer-matched). Matched surprisal is compared per item:
+ * intervened vs control with a paired test.
+ */
+import * as E from '../engine/index.js';
+import type { LanguageModel } from '../models/types.js';
+import { Rng } from '../util/rng.js';
+import type { HeadSaliency } from './saliency.js';
+import { mean, pairedTTest, wilcoxonSignedRank } from './stats.js';
+
+export interface HeadRef {
+  layer: number;
+  head: number;
+}
+
+export interface HeadScore extends HeadRef {
+  /** Mean over items of the head's ENV share of the prediction-row saliency. */
+  envShare: number;
+  envFlow: number;
+}
+
+/** Mean ENV share and flow per (layer, head) over items. */
+export function headScores(rows: readonly HeadSaliency[]): HeadScore[] {
+  const acc = new Map<string, { layer: number; head: number; share: number; flow: number; n: number }>();
+  for (const r of rows) {
+    if (r.head < 0) continue;
+    const k = `${r.layer}/${r.head}`;
+    const a = acc.get(k) ?? { layer: r.layer, head: r.head, share: 0, flow: 0, n: 0 };
+    a.share += r.envShare;
+    a.flow += r.envFlow;
+    a.n++;
+    acc.set(k, a);
+  }
+  return [...acc.values()].map((a) => ({ layer: a.layer, head: a.head, envShare: a.share / a.n, envFlow: a.flow / a.n })).sort((x, y) => x.layer - y.layer || x.head - y.head);
+}
+
+export function aggregateHeads(scores: readonly HeadScore[], threshold = 0.3): HeadRef[] {
+  return scores.filter((s) => s.envShare >= threshold).map(({ layer, head }) => ({ layer, head }));
+}
+
+function zHookName(model: LanguageModel, layer: number): string {
+  if (model.arch === 'gpt2') return `blocks.${layer}.attn.z`;
+  if (model.arch === 'mamba2') return `blocks.${layer}.mixer.z`;
+  throw new Error(`${model.arch} has no attention heads to ablate`);
+}
+
+/** Forward hooks that zero the given heads' outputs (z is [B, T, H, D]) at every position. */
+export function ablationHooks(model: LanguageModel, heads: readonly HeadRef[]): E.Hook[] {
+  const byLayer = new Map<number, number[]>();
+  for (const h of heads) byLayer.set(h.layer, [...(byLayer.get(h.layer) ?? []), h.head]);
+  return [...byLayer].map(([layer, hs]) => ({
+    name: zHookName(model, layer),
+    forward: (z: E.Tensor) => {
+      const [H, D] = [z.shape[2]!, z.shape[3]!];
+      const mask = E.full([H, D], 1);
+      for (const h of hs) mask.data.fill(0, h * D, (h + 1) * D);
+      return E.mul(z, mask);
+    },
+  }));
+}
+
+export interface SurprisalItem {
+  context: ArrayLike<number>;
+  target: number;
+}
+
+/** Target surprisal (nats) at the last position of each item, with optional hooks installed. */
+export function itemSurprisal(model: LanguageModel, items: readonly SurprisalItem[], hooks: E.Hook[] = [], opts: { batchSize?: number; padId?: number } = {}): Float64Array {
+  const out = new Float64Array(items.length);
+  const batchSize = opts.batchSize ?? 64;
+  const order = items.map((_, i) => i).sort((a, b) => items[a]!.context.length - items[b]!.context.length);
+  E.noGrad(() => {
+    for (let s = 0; s < order.length; s += batchSize) {
+      const idx = order.slice(s, s + batchSize);
+      const B = idx.length;
+      const T = Math.max(...idx.map((i) => items[i]!.context.length));
+      const ids = new Int32Array(B * T).fill(opts.padId ?? 0);
+      const last = new Int32Array(B);
+      const targets = new Int32Array(B);
+      idx.forEach((i, b) => {
+        const it = items[i]!;
+        for (let t = 0; t < it.context.length; t++) ids[b * T + t] = it.context[t]!;
+        last[b] = b * T + it.context.length - 1;
+        targets[b] = it.target;
+      });
+      E.tidy(() => {
+        const logits = E.withHooks(hooks, () => model.forward({ ids, batch: B, seq: T }, { logitRows: last }), { strict: false });
+        const l = E.crossEntropy(logits, targets, { reduction: 'none' });
+        idx.forEach((i, b) => (out[i] = l.data[b]!));
+      });
+    }
+  });
+  return out;
+}
+
+/** Random control sets: `draws` sets of |heads| heads from the others (uniform, or same layers). */
+export function controlHeadSets(heads: readonly HeadRef[], nLayers: number, nHeads: number, opts: { draws?: number; seed?: number; layerMatched?: boolean } = {}): HeadRef[][] {
+  const draws = opts.draws ?? 20;
+  const rng = new Rng(opts.seed ?? 0);
+  const chosen = new Set(heads.map((h) => `${h.layer}/${h.head}`));
+  const others: HeadRef[] = [];
+  for (let l = 0; l < nLayers; l++) for (let h = 0; h < nHeads; h++) if (!chosen.has(`${l}/${h}`)) others.push({ layer: l, head: h });
+  const sets: HeadRef[][] = [];
+  for (let d = 0; d < draws; d++) {
+    if (!opts.layerMatched) {
+      sets.push(rng.sample(others, Math.min(heads.length, others.length)));
+      continue;
+    }
+    const set: HeadRef[] = [];
+    for (const h of heads) {
+      const pool = others.filter((o) => o.layer === h.layer && !set.some((s) => s.layer === o.layer && s.head === o.head));
+      const from = pool.length ? pool : others.filter((o) => !set.some((s) => s.layer === o.layer && s.head === o.head));
+      set.push(rng.pick(from));
+    }
+    sets.push(set);
+  }
+  return sets;
+}
+
+export interface InterventionResult {
+  heads: HeadRef[];
+  meanLayer: number;
+  /** Mean matched surprisal over items. */
+  intervened: number;
+  control: number;
+  original: number;
+  /** Paired t-test and Wilcoxon over items, intervened vs control (one-sided: intervened greater). */
+  tStatistic: number;
+  pValue: number;
+  wilcoxonP: number;
+  perItem: { original: Float64Array; intervened: Float64Array; control: Float64Array };
+}
+
+/** Ablates `heads`, and each control set, on matched items; compares per item. */
+export function interventionTest(model: LanguageModel, items: readonly SurprisalItem[], heads: readonly HeadRef[], opts: { draws?: number; seed?: number; layerMatched?: boolean; batchSize?: number; padId?: number } = {}): InterventionResult {
+  const original = itemSurprisal(model, items, [], opts);
+  const intervened = heads.length ? itemSurprisal(model, items, ablationHooks(model, heads), opts) : original.slice();
+  const control = new Float64Array(items.length);
+  const sets = heads.length ? controlHeadSets(heads, model.nLayers, model.nHeads, opts) : [];
+  for (const set of sets) {
+    const s = itemSurprisal(model, items, ablationHooks(model, set), opts);
+    for (let i = 0; i < items.length; i++) control[i]! += s[i]! / sets.length;
+  }
+  if (!sets.length) control.set(original);
+  const canTest = heads.length > 0 && items.length > 1 && intervened.some((v, i) => v !== control[i]);
+  const t = canTest ? pairedTTest(Array.from(intervened), Array.from(control), 'greater') : { statistic: NaN, pValue: NaN };
+  const w = canTest ? wilcoxonSignedRank(Array.from(intervened), Array.from(control), { alternative: 'greater' }) : { pValue: NaN };
+  return {
+    heads: [...heads],
+    meanLayer: heads.length ? mean(heads.map((h) => h.layer + 1)) : NaN, // 1-based, like the paper
+    intervened: mean(Array.from(intervened)),
+    control: mean(Array.from(control)),
+    original: mean(Array.from(original)),
+    tStatistic: t.statistic,
+    pValue: t.pValue,
+    wilcoxonP: w.pValue,
+    perItem: { original, intervened, control },
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * Logit lens and tuned lens (Belrose et al. 2023, SPEC §6): read the residual stream after each
+ * block as a next-token distribution.
+ *
+ *   logit lens   q_l = softmax( readout(h_l) )                       (the model's own final norm + unembedding)
+ *   tuned lens   q_l = softmax( readout(A_l h_l + b_l ; fresh norm_l) )
+ *
+ * A_l, b_l (an affine map d→d, initialised to the identity) and the fresh norm (initialised
+ * from a copy of the final norm) are trained per layer to minimise KL(p_final ‖ q_l) on training
+ * sequences, with the base model frozen. Each lens file records the sha256 of the unembedding
+ * it was trained against and refuses to load against another (tuned-lens's unembed_hash).
+ */
+import * as E from '../engine/index.js';
+import { ParamStore, type ParamSpec } from '../engine/index.js';
+import type { LanguageModel } from '../models/types.js';
+import { AdamW } from '../train/optim.js';
+import { BatchSampler } from '../train/data.js';
+import { learningRate } from '../train/schedule.js';
+import { UserError } from '../util/errors.js';
+import { sha256 } from '../util/files.js';
+import { Progress } from '../util/progress.js';
+import { Rng } from '../util/rng.js';
+import { readSafetensors, writeSafetensors } from '../util/safetensors.js';
+
+export interface LensTrainConfig {
+  steps: number;
+  batchSize: number;
+  context: number;
+  lr: number;
+  warmup: number;
+  seed: number;
+}
+
+export const defaultLensConfig: LensTrainConfig = { steps: 300, batchSize: 8, context: 128, lr: 5e-4, warmup: 50, seed: 1 };
+
+/** sha256 of the unembedding matrix's bytes: what a lens was trained against. */
+export function unembedHash(model: LanguageModel): string {
+  const w = model.unembedding().data;
+  return sha256(new Uint8Array(w.buffer, w.byteOffset, w.byteLength));
+}
+
+export class TunedLens {
+  readonly params: ParamStore;
+
+  constructor(
+    readonly nLayers: number,
+    readonly d: number,
+    readonly hasBias: boolean,
+    readonly unembedSha256: string,
+    readonly config: LensTrainConfig,
+  ) {
+    const specs: ParamSpec[] = [];
+    for (let l = 0; l < nLayers; l++) {
+      specs.push({ name: `layers.${l}.translator.weight`, shape: [d, d], init: { kind: 'custom', fill: (w) => identity(w, d) }, decay: false });
+      specs.push({ name: `layers.${l}.translator.bias`, shape: [d], init: { kind: 'const', value: 0 }, decay: false });
+      specs.push({ name: `layers.${l}.norm.weight`, shape: [d], init: { kind: 'const', value: 1 }, decay: false });
+      if (hasBias) specs.push({ name: `layers.${l}.norm.bias`, shape: [d], init: { kind: 'const', value: 0 }, decay: false });
+    }
+    this.params = new ParamStore(specs);
+  }
+
+  /** For a model: translators at identity, fresh norms copied from the model's final norm. */
+  static forModel(model: LanguageModel, config: LensTrainConfig = defaultLensConfig): TunedLens {
+    const fn = model.finalNorm();
+    const lens = new TunedLens(model.nLayers, model.dModel, Boolean(fn.bias), unembedHash(model), config);
+    lens.params.initialize(new Rng(0)); // deterministic: identity translators, zero biases
+    for (let l = 0; l < model.nLayers; l++) {
+      lens.params.get(`layers.${l}.norm.weight`).data.set(fn.weight.data);
+      if (fn.bias) lens.params.get(`layers.${l}.norm.bias`).data.set(fn.bias.data);
+    }
+    return lens;
+  }
+
+  /** Lens logits for residual vectors h [..., d] read after block l. */
+  logits(model: LanguageModel, l: number, h: E.Tensor): E.Tensor {
+    const p = (n: string) => this.params.get(`layers.${l}.${n}`);
+    const t = E.linear(h, p('translator.weight'), p('translator.bias')); // (..., d)
+    return model.readout(t, { weight: p('norm.weight'), bias: this.hasBias ? p('norm.bias') : undefined }); // (..., V)
+  }
+
+  save(path: string, extra: Record<string, string> = {}): void {
+    const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+    for (const [n, t] of this.params.params) tensors[n] = { dtype: 'F32', shape: [...t.shape], data: t.data };
+    writeSafetensors(path, tensors, { ...extra, groundlab_lens: JSON.stringify({ nLayers: this.nLayers, d: this.d, hasBias: this.hasBias, unembed_sha256: this.unembedSha256, config: this.config }) });
+  }
+
+  static load(path: string, model: LanguageModel): TunedLens {
+    const { metadata, tensors } = readSafetensors(path);
+    const meta = JSON.parse(metadata.groundlab_lens ?? 'null') as { nLayers: number; d: number; hasBias: boolean; unembed_sha256: string; config: LensTrainConfig } | null;
+    if (!meta) throw new UserError(`${path} is not a groundlab tuned lens`);
+    const hash = unembedHash(model);
+    if (meta.unembed_sha256 !== hash) throw new UserError(`${path} was trained against another unembedding (sha256 ${meta.unembed_sha256.slice(0, 12)}…, model has ${hash.slice(0, 12)}…): retrain the lens for this checkpoint`);
+    const lens = new TunedLens(meta.nLayers, meta.d, meta.hasBias, meta.unembed_sha256, meta.config);
+    lens.params.load(new Map([...tensors].map(([n, t]) => [n, { shape: t.shape, data: t.data as Float32Array }])));
+    return lens;
+  }
+}
+
+function identity(w: Float32Array, d: number): void {
+  w.fill(0);
+  for (let i = 0; i < d; i++) w[i * d + i] = 1;
+}
+
+/** Residual stream after every block ([B, T, d] each), captured during one forward pass. */
+export function residualHookNames(model: LanguageModel): string[] {
+  return Array.from({ length: model.nLayers }, (_, l) => `blocks.${l}.hook_resid_post`);
+}
+
+/**
+ * Trains the tuned lens of every layer on training sequences (base model frozen). Returns the
+ * lens and the mean KL(final ‖ lens) per layer at the start and the end of training.
+ */
+export function trainTunedLens(model: LanguageModel, trainTokens: Uint32Array, config: LensTrainConfig = defaultLensConfig, opts: { quiet?: boolean; label?: string } = {}) {
+  const lens = TunedLens.forModel(model, config);
+  const L = model.nLayers;
+  const opt = new AdamW(lens.params, { lr: config.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+  const sampler = new BatchSampler(trainTokens, config.batchSize, config.context, config.seed);
+  const schedule = { lr: config.lr, warmup: config.warmup, steps: config.steps, decay: 'linear' as const, minRatio: 0 };
+  const names = residualHookNames(model);
+  const wasTrainable = [...model.params.params.values()].map((p) => p.requiresGrad);
+  model.params.setRequiresGrad(false);
+  const klFirst: number[] = [];
+  let klLast: number[] = [];
+  const bar = new Progress({ total: config.steps, label: opts.label ?? 'tuned lens', unit: 'steps', quiet: opts.quiet });
+  try {
+    for (let step = 0; step < config.steps; step++) {
+      const batch = sampler.batch(step);
+      lens.params.zeroGrad();
+      const kl = E.tidy(() => {
+        const res = new Map<number, E.Tensor>();
+        const logP = E.noGrad(() =>
+          E.withHooks(
+            names.map((n, l) => ({ name: n, forward: (t: E.Tensor) => void res.set(l, t) })),
+            () => E.logSoftmax(model.forward(batch)), // (B, T, V)
+          ),
+        );
+        const P = E.exp(logP); // target distribution, constant
+        const rows = batch.batch * batch.seq;
+        const entropy = -E.noGrad(() => E.sum(E.mul(P, logP)).item()) / rows;
+        const perLayer: number[] = [];
+        let total: E.Tensor | null = null;
+        for (let l = 0; l < L; l++) {
+          const logQ = E.logSoftmax(lens.logits(model, l, res.get(l)!)); // (B, T, V)
+          const xent = E.scale(E.sum(E.mul(P, logQ)), -1 / rows); // -Σ p log q per position
+          perLayer.push(xent.item() - entropy); // KL = cross-entropy - H(p)
+          total = total ? E.add(total, xent) : xent;
+        }
+        E.backward(total!);
+        return perLayer;
+      });
+      if (step === 0) klFirst.push(...kl);
+      klLast = kl;
+      if (kl.some((v) => !Number.isFinite(v))) throw new Error(`tuned lens training diverged at step ${step} (KL ${kl.join(', ')})`);
+      opt.update(learningRate(schedule, step));
+      bar.update(step + 1, `KL(last layer) ${kl[L - 1]!.toFixed(3)} · KL(layer 1) ${kl[0]!.toFixed(3)}`);
+    }
+  } finally {
+    let i = 0;
+    for (const p of model.params.params.values()) p.requiresGrad = wasTrainable[i++]!;
+  }
+  bar.done();
+  return { lens, klFirst, klLast };
+}
+
+export interface LensItem {
+  context: ArrayLike<number>;
+  target: number;
+}
+
+/**
+ * Surprisal (nats) of each item's target at the last position, read through the lens of every
+ * layer: result[l][i]. `lens` null = logit lens. Layer L-1's logit lens is the model's output.
+ */
+export function lensSurprisal(model: LanguageModel, lens: TunedLens | null, items: readonly LensItem[], opts: { batchSize?: number; padId?: number } = {}): Float64Array[] {
+  const L = model.nLayers;
+  const out = Array.from({ length: L }, () => new Float64Array(items.length));
+  const batchSize = opts.batchSize ?? 64;
+  const names = residualHookNames(model);
+  const order = items.map((_, i) => i).sort((a, b) => items[a]!.context.length - items[b]!.context.length);
+  E.noGrad(() => {
+    for (let s = 0; s < order.length; s += batchSize) {
+      const idx = order.slice(s, s + batchSize);
+      const B = idx.length;
+      const T = Math.max(...idx.map((i) => items[i]!.context.length));
+      const ids = new Int32Array(B * T).fill(opts.padId ?? 0);
+      const last = new Int32Array(B);
+      const targets = new Int32Array(B);
+      idx.forEach((i, b) => {
+        const it = items[i]!;
+        for (let t = 0; t < it.context.length; t++) ids[b * T + t] = it.context[t]!;
+        last[b] = b * T + it.context.length - 1;
+        targets[b] = it.target;
+      });
+      E.tidy(() => {
+        const res = new Map<number, E.Tensor>();
+        E.withHooks(
+          names.map((n, l) => ({ name: n, forward: (t: E.Tensor) => void res.set(l, t) })),
+          () => model.forward({ ids, batch: B, seq: T }, { logitRows: last }),
+        );
+        for (let l = 0; l < L; l++) {
+          const h = E.embedding(E.reshape(res.get(l)!, [B * T, model.dModel]), last); // (B, d) at the prediction positions
+          const logits = lens ? lens.logits(model, l, h) : model.readout(h);
+          const s = E.crossEntropy(logits, targets, { reduction: 'none' });
+          idx.forEach((i, b) => (out[l]![i] = s.data[b]!));
+        }
+      });
+    }
+  });
+  return out;
+}

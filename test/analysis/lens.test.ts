@@ -1,0 +1,48 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as E from '../../src/engine/index.js';
+import { TunedLens, lensSurprisal, trainTunedLens } from '../../src/analysis/lens.js';
+import { loadCorpus } from '../../src/data/contract.js';
+import { listCheckpoints, loadCheckpoint } from '../../src/train/checkpoint.js';
+import { train } from '../../src/train/trainer.js';
+import { Rng } from '../../src/util/rng.js';
+import { writeToyCorpus } from '../helpers/toy-corpus.js';
+
+describe('logit lens and tuned lens', async () => {
+  const corpusDir = writeToyCorpus();
+  const out = mkdtempSync(join(tmpdir(), 'gl-lens-'));
+  await train({ corpus: corpusDir, out, arch: 'gpt2', preset: 'tiny', seed: 2, quiet: true, train: { steps: 40 } });
+  const { model } = loadCheckpoint(listCheckpoints(out).pop()!.path);
+  const corpus = loadCorpus(corpusDir);
+  const rng = new Rng(4);
+  const items = Array.from({ length: 10 }, () => ({ context: Array.from({ length: 3 + rng.int(10) }, () => 4 + rng.int(40)), target: 4 + rng.int(40) }));
+  const modelSurprisal = items.map((it) =>
+    E.noGrad(() => E.tidy(() => E.crossEntropy(model.forward({ ids: Int32Array.from(it.context), batch: 1, seq: it.context.length }, { logitRows: Int32Array.of(it.context.length - 1) }), Int32Array.of(it.target)).item())),
+  );
+  const L = model.nLayers;
+
+  it('the logit lens at the last layer is the model output', () => {
+    const s = lensSurprisal(model, null, items, { batchSize: 4 });
+    items.forEach((_, i) => expect(s[L - 1]![i]).toBeCloseTo(modelSurprisal[i]!, 4));
+  });
+
+  it('a tuned lens initialised to identity reproduces the final distribution at the last layer', () => {
+    const s = lensSurprisal(model, TunedLens.forModel(model), items);
+    items.forEach((_, i) => expect(s[L - 1]![i]).toBeCloseTo(modelSurprisal[i]!, 4));
+  });
+
+  it('training lowers KL(final ‖ lens) at the first layer, and the lens saves with its unembedding hash', () => {
+    const { lens, klFirst, klLast } = trainTunedLens(model, corpus.splits.train, { steps: 30, batchSize: 4, context: 32, lr: 5e-3, warmup: 5, seed: 1 }, { quiet: true });
+    expect(klLast[0]).toBeLessThan(klFirst[0]! * 0.8);
+    expect(klFirst[L - 1]).toBeLessThan(1e-4); // identity start at the last layer: KL ≈ 0
+    const path = join(out, 'lens.safetensors');
+    lens.save(path);
+    const back = TunedLens.load(path, model);
+    expect(lensSurprisal(model, back, items)[0]).toEqual(lensSurprisal(model, lens, items)[0]);
+    model.unembedding().data[0]! += 1; // a different unembedding
+    expect(() => TunedLens.load(path, model)).toThrow(/another unembedding/);
+    model.unembedding().data[0]! -= 1;
+  });
+});
