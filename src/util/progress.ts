@@ -19,6 +19,7 @@ export class Progress {
   private extra = '';
   private readonly tty = Boolean(process.stderr.isTTY);
   private readonly quiet: boolean;
+  private finalShown = false;
 
   constructor(private readonly opts: ProgressOptions) {
     this.quiet = opts.quiet ?? process.env.GROUNDLAB_QUIET === '1';
@@ -30,8 +31,10 @@ export class Progress {
     if (extra !== undefined) this.extra = extra;
     const now = Date.now();
     const every = this.tty ? 100 : (this.opts.logEveryMs ?? 10_000);
-    if (now - this.last >= every || current >= this.opts.total) {
+    const atEnd = current >= this.opts.total;
+    if (now - this.last >= every || (atEnd && !this.finalShown)) {
       this.last = now;
+      this.finalShown = atEnd;
       this.render(false);
     }
   }
@@ -41,8 +44,11 @@ export class Progress {
   }
 
   done(extra?: string): void {
+    const changed = extra !== undefined && extra !== this.extra;
     if (extra !== undefined) this.extra = extra;
-    this.render(true);
+    // On a TTY the last line needs its newline; in logs, don't repeat a final line already printed.
+    if (this.tty || !this.finalShown || changed || this.current < this.opts.total) this.render(true);
+    this.finalShown = true;
   }
 
   private render(final: boolean): void {
