@@ -7,7 +7,7 @@
  *   val.bin, test.bin
  *   targets.json      TargetsFile (target words with counts and co-occurrence statistics)
  *   items.jsonl       one EvalItem per line (matched contexts + mismatch words)
- *   stats.json, diagnostics.jsonl, manifest.json (builder-specific; see src/data/corpus)
+ *   stats.json, diagnostics.jsonl, manifest.json (builder-specific; see src/data/build.ts)
  *
  * Token spelling: `word<ENV>` (environment), `word<LAN>` (language), `<MOT>` / `<CHI>` / ... (speakers),
  * `<pad>`, `<unk>`, `<doc>`.

@@ -161,11 +161,10 @@ export function templateItems(
   for (const word of Object.keys(templates)) {
     if (!byWord.has(word.toLowerCase())) sink.report(0, 'template-unknown-word', `"${word}" is not a target word here; its templates are skipped`);
   }
-  let line = 0;
   for (const target of targets) {
     const list = templates[target.word] ?? [];
     list.forEach((tpl, k) => {
-      line = k + 1;
+      const line = k + 1; // a template's "line" is its 1-based index in the word's list
       // Template text is plain prose: the ENV reader (lowercase, punctuation out) serves both parts.
       const envPart = envWords(tpl.env, env, lowercase);
       const lanPart = envWords(tpl.lan, { ...env, drop_codes: false }, lowercase);

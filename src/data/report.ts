@@ -53,7 +53,7 @@ export function renderStats(dir: string, stats: CorpusStats, targets: TargetsFil
   const codes = Object.entries(stats.diagnostics.by_code);
   out.push(`diagnostics: ${fmt(stats.diagnostics.total)}${codes.length ? ' (' + codes.map(([c, n]) => `${c} ${fmt(n)}`).join(', ') + ')' : ''}`);
   const p = stats.paper_targets;
-  out.push(`paper's 100 words with ≥${p.min_env} ENV and ≥${p.min_lan} LAN tokens in training: ${p.reaching_min_env_and_lan}`);
+  if (stats.targets.rule !== 'synthetic') out.push(`paper's 100 words with ≥${p.min_env} ENV and ≥${p.min_lan} LAN tokens in training: ${p.reaching_min_env_and_lan}`);
   out.push(
     `items: ${fmt(stats.items.corpus)} corpus-derived (${stats.items.words_with_corpus_items} words) · ${fmt(stats.items.template)} from templates (${stats.items.words_with_template_items} words)`,
   );
