@@ -26,6 +26,16 @@ void gl_set_threads(int n) {
 #endif
 }
 
+/* Kernels that run their own OpenMP loop around gl_gemm calls (ssd.c) switch BLAS to one thread
+ * for the loop (serial = 1) and back to gl_threads afterwards (serial = 0). */
+void gl_blas_serial(int serial) {
+#ifdef GL_HAVE_OPENBLAS
+  openblas_set_num_threads(serial ? 1 : gl_threads);
+#else
+  (void)serial;
+#endif
+}
+
 #ifndef GL_HAVE_OPENBLAS
 /* Fallback: C[i,j] = beta*C + alpha*sum_k A(i,k) B(k,j); i-k-j order so the inner loop vectorises. */
 static inline float at(const float *X, int trans, int ld, int r, int c) { return trans ? X[(long)c * ld + r] : X[(long)r * ld + c]; }

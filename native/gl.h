@@ -24,6 +24,8 @@ void gl_gemm_batched(int batch, int ta, int tb, int M, int N, int K, float alpha
                      const float *A, long sA, int lda, const float *B, long sB, int ldb,
                      float beta, float *C, long sC, int ldc);
 int gl_have_openblas(void);
+/* BLAS single-threaded (1) or back to gl_threads (0), around a caller's own OpenMP loop of gl_gemm calls. */
+void gl_blas_serial(int serial);
 
 /* ---- kernels.c ---- (compiled with -ffast-math for vectorised expf/tanhf) */
 enum { GL_ADD = 0, GL_SUB = 1, GL_MUL = 2, GL_DIV = 3 };

@@ -81,6 +81,14 @@ const hookOp: OpDef<{ name: string; entries: LiveHook[] }, void> = {
   },
 };
 
+/**
+ * Whether an installed hook matches `name`: lets a model skip work that only a hook needs (Mamba-2
+ * materialises its T × T implicit attention only when someone listens at mixer.pattern).
+ */
+export function hookActive(name: string): boolean {
+  return active.length > 0 && active.some((e) => matches(e.hook, name));
+}
+
 /** Passes t through the hook point `name` (identity when no hook is installed). */
 export function hookPoint(name: string, t: Tensor): Tensor {
   if (active.length === 0) return t;

@@ -74,8 +74,9 @@ const presetList: Preset[] = [
     description: 'seconds-long runs for tests',
     corpus: 'synthetic',
     train: { ...baseTrain, steps: 40, batch_size: 8, context: 32, lr: 3e-3, warmup: 5, checkpoints: 'every:20', eval_every: 20, eval_windows: 8, state_every: 10 },
-    models: { gpt2: { n_embd: 32, n_layer: 2, n_head: 2, n_positions: 32 }, lstm: { embedding_size: 32, hidden_size: 40, num_layers: 2 } }, // lstm: 26,240 non-embedding params vs GPT-2's 26,496
-    study: [{ label: 'gpt2', arch: 'gpt2', model: { n_embd: 32, n_layer: 2, n_head: 2, n_positions: 32 } }, { label: 'lstm', arch: 'lstm', model: { embedding_size: 32, hidden_size: 40, num_layers: 2 } }],
+    // mamba2: d_model as GPT-2, expand 4 (d_inner 128 = 4 heads × 32), N 8, chunk 16: 27,672 non-embedding params vs GPT-2's 26,496 (+4.4%)
+    models: { gpt2: { n_embd: 32, n_layer: 2, n_head: 2, n_positions: 32 }, mamba2: { hidden_size: 32, num_hidden_layers: 2, expand: 4, head_dim: 32, state_size: 8, conv_kernel: 4, chunk_size: 16 }, lstm: { embedding_size: 32, hidden_size: 40, num_layers: 2 } }, // lstm: 26,240 non-embedding params vs GPT-2's 26,496
+    study: [{ label: 'gpt2', arch: 'gpt2', model: { n_embd: 32, n_layer: 2, n_head: 2, n_positions: 32 } }, { label: 'mamba2', arch: 'mamba2', model: { hidden_size: 32, num_hidden_layers: 2, expand: 4, head_dim: 32, state_size: 8, conv_kernel: 4, chunk_size: 16 } }, { label: 'lstm', arch: 'lstm', model: { embedding_size: 32, hidden_size: 40, num_layers: 2 } }],
     seeds: [42],
   },
   {
@@ -83,8 +84,9 @@ const presetList: Preset[] = [
     description: 'the synthetic grounded world: the whole study in minutes on 2 cores',
     corpus: 'synthetic',
     train: { ...baseTrain, steps: 800, batch_size: 32, context: 64, lr: 3e-3, warmup: 50, checkpoints: 'log:7', eval_every: 200, eval_windows: 64, state_every: 200 },
-    models: { gpt2: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 64 }, lstm: { embedding_size: 64, hidden_size: 80, num_layers: 4 } }, // lstm: 207,360 non-embedding params vs GPT-2's 204,160
-    study: [{ label: 'gpt2', arch: 'gpt2', model: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 64 } }, { label: 'lstm', arch: 'lstm', model: { embedding_size: 64, hidden_size: 80, num_layers: 4 } }],
+    // mamba2: d_model as GPT-2, expand 4 (d_inner 256 = 8 heads × 32), N 16, chunk 32: 214,048 non-embedding params vs GPT-2's 204,160 (+4.8%)
+    models: { gpt2: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 64 }, mamba2: { hidden_size: 64, num_hidden_layers: 4, expand: 4, head_dim: 32, state_size: 16, conv_kernel: 4, chunk_size: 32 }, lstm: { embedding_size: 64, hidden_size: 80, num_layers: 4 } }, // lstm: 207,360 non-embedding params vs GPT-2's 204,160
+    study: [{ label: 'gpt2', arch: 'gpt2', model: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 64 } }, { label: 'mamba2', arch: 'mamba2', model: { hidden_size: 64, num_hidden_layers: 4, expand: 4, head_dim: 32, state_size: 16, conv_kernel: 4, chunk_size: 32 } }, { label: 'lstm', arch: 'lstm', model: { embedding_size: 64, hidden_size: 80, num_layers: 4 } }],
     seeds: [42],
   },
   {
@@ -92,10 +94,12 @@ const presetList: Preset[] = [
     description: 'CHILDES on 2 cores: GPT-2 with 4 and 12 layers (d_model 128, context 128, batch 32, lr 1e-3)',
     corpus: 'childes',
     train: { ...baseTrain, steps: 5000, batch_size: 32, context: 128, lr: 1e-3, warmup: 250, checkpoints: 'list:0,150,300,500,1000,1500,2000,3000,4000,5000', eval_every: 500, eval_windows: 128, state_every: 250 },
-    models: { gpt2: { n_embd: 128, n_layer: 4, n_head: 4, n_positions: 128 }, lstm: { embedding_size: 128, hidden_size: 160, num_layers: 4 } }, // lstm: 824,320 non-embedding params vs GPT-2's 809,728
+    // mamba2: d_model as GPT-2, expand 4 (d_inner 512 = 8 heads × 64), N 32, chunk 64: 837,600 non-embedding params vs GPT-2's 809,728 (+3.4%)
+    models: { gpt2: { n_embd: 128, n_layer: 4, n_head: 4, n_positions: 128 }, mamba2: { hidden_size: 128, num_hidden_layers: 4, expand: 4, head_dim: 64, state_size: 32, conv_kernel: 4, chunk_size: 64 }, lstm: { embedding_size: 128, hidden_size: 160, num_layers: 4 } }, // lstm: 824,320 non-embedding params vs GPT-2's 809,728
     study: [
       { label: 'gpt2', arch: 'gpt2', model: { n_embd: 128, n_layer: 4, n_head: 4, n_positions: 128 } },
       { label: 'gpt2-L12', arch: 'gpt2', model: { n_embd: 128, n_layer: 12, n_head: 4, n_positions: 128 } },
+      { label: 'mamba2', arch: 'mamba2', model: { hidden_size: 128, num_hidden_layers: 4, expand: 4, head_dim: 64, state_size: 32, conv_kernel: 4, chunk_size: 64 } },
       { label: 'lstm', arch: 'lstm', model: { embedding_size: 128, hidden_size: 160, num_layers: 4 } },
     ],
     seeds: [42],
@@ -105,11 +109,14 @@ const presetList: Preset[] = [
     description: 'SPEC §5: d_model 768, 12 heads, context 512, 20,000 steps, batch 8, lr 5e-5, 5 seeds (for bigger machines)',
     corpus: 'childes',
     train: { ...baseTrain, steps: 20000, batch_size: 8, context: 512, lr: 5e-5, warmup: 1000, checkpoints: 'paper', eval_every: 500, eval_windows: 128, state_every: 500 },
-    models: { gpt2: { n_embd: 768, n_layer: 12, n_head: 12, n_positions: 512 }, lstm: { embedding_size: 768, hidden_size: 960, num_layers: 4 } }, // lstm: 29.52M non-embedding params vs 4-layer GPT-2's 28.75M
+    // mamba2: d_model as GPT-2, expand 4 (d_inner 3072 = 48 heads × 64), N 128, chunk 128: L4 29.33M / L12 87.98M non-embedding params vs GPT-2's 28.75M / 85.45M (+2.0% / +3.0%)
+    models: { gpt2: { n_embd: 768, n_layer: 12, n_head: 12, n_positions: 512 }, mamba2: { hidden_size: 768, num_hidden_layers: 12, expand: 4, head_dim: 64, state_size: 128, conv_kernel: 4, chunk_size: 128 }, lstm: { embedding_size: 768, hidden_size: 960, num_layers: 4 } }, // lstm: 29.52M non-embedding params vs 4-layer GPT-2's 28.75M
     study: [
       { label: 'gpt2-L4', arch: 'gpt2', model: { n_embd: 768, n_layer: 4, n_head: 12, n_positions: 512 } },
       { label: 'gpt2-L12', arch: 'gpt2', model: { n_embd: 768, n_layer: 12, n_head: 12, n_positions: 512 } },
       { label: 'gpt2-L18', arch: 'gpt2', model: { n_embd: 768, n_layer: 18, n_head: 12, n_positions: 512 } },
+      { label: 'mamba2-L4', arch: 'mamba2', model: { hidden_size: 768, num_hidden_layers: 4, expand: 4, head_dim: 64, state_size: 128, conv_kernel: 4, chunk_size: 128 } },
+      { label: 'mamba2-L12', arch: 'mamba2', model: { hidden_size: 768, num_hidden_layers: 12, expand: 4, head_dim: 64, state_size: 128, conv_kernel: 4, chunk_size: 128 } },
       { label: 'lstm', arch: 'lstm', model: { embedding_size: 768, hidden_size: 960, num_layers: 4 } },
     ],
     seeds: [42, 142, 242, 342, 442],

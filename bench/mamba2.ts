@@ -1,0 +1,33 @@
+/**
+ * Mamba-2 benchmark (issue 6): training-step time of our Mamba-2 against a plain PyTorch Mamba-2
+ * whose SSD is the paper's chunked minimal reference (ssd_minimal.py, einsums), in the same run,
+ * same sizes, same threads. Sizes as the cpu preset: 4 layers, d_model 128, expand 4 (8 heads of
+ * 64), state 32, chunk 64, context 128, vocab 5000, tied; batch 16 and 32. Needs Debian's
+ * python3-torch. BENCH_STEPS (default 12) steps per run, median after 2 warm-up steps;
+ * BENCH_REPEATS (default 1) repeats each pair and reports the median of the medians.
+ */
+import { hasTorch, pyPeer, table, threadEnv, tsWorker } from './lib.js';
+
+const steps = process.env.BENCH_STEPS ?? '12';
+const repeats = Number(process.env.BENCH_REPEATS ?? '1');
+if (!hasTorch()) {
+  console.error('mamba2 bench: PyTorch peer unavailable: apt-get install -y python3-torch python3-numpy');
+  process.exit(1);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rows: (string | number)[][] = [];
+for (const batch of ['16', '32']) {
+  for (const threads of [2, 1]) {
+    const env = threadEnv(threads);
+    const ours: number[] = [];
+    const torch: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      ours.push(tsWorker('workers/mamba2-step.ts', ['--steps', steps, '--batch', batch], env).median_ms);
+      torch.push(pyPeer('peers/mamba2_step_torch.py', ['--threads', String(threads), '--steps', steps, '--batch', batch], env).median_ms);
+    }
+    const [a, b] = [median(ours), median(torch)];
+    rows.push([`batch ${batch}, ${threads} thread${threads > 1 ? 's' : ''} (ms)`, a, b, b / a]);
+  }
+}
+console.log('\nMamba-2 training step (cpu-preset sizes), median after 2 warm-up steps (lower is better; ratio > 1: groundlab faster)');
+console.log(table(rows, ['measure', 'groundlab', 'PyTorch', 'speed-up']));
