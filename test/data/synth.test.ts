@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildCorpus } from '../../src/data/build.js';
 import { loadCorpus, loadItems, loadTargets, SPLITS } from '../../src/data/contract.js';
 import { synthesizeWorld, SynthOptionsSchema, type SynthResult } from '../../src/data/synth/world.js';
 
@@ -89,6 +90,23 @@ describe('synthetic grounded world', () => {
     const templated = new Set(items.filter((i) => i.source.kind === 'template').map((i) => i.word));
     expect(templated.size).toBe(truth.words.length);
     expect(items.filter((i) => i.source.kind === 'template')[0]!.source.file).toBe('templates.json');
+  });
+
+  it('same-category mismatches come from the word\'s own category', async () => {
+    const objects = JSON.parse(readFileSync(result.truth, 'utf8')).words as { word: string; category: string }[];
+    const category = new Map(objects.map((o) => [o.word, o.category]));
+    const sc = join(tmp(), 'same-category');
+    await buildCorpus(
+      { childes: [result.chatDir], out: sc, seed: 3, min_env: 20, min_lan: 20, mismatch_mode: 'same-category', mismatches: 3, quiet: true },
+      { targetList: { rule: 'synthetic', words: objects.map((o) => o.word), categories: Object.fromEntries(category), filter: true } },
+    );
+    const items = loadItems(sc);
+    expect(items.length).toBeGreaterThan(0);
+    for (const i of items) {
+      const same = objects.filter((o) => o.word !== i.word && o.category === category.get(i.word)).length;
+      expect(i.mismatches).toHaveLength(Math.min(3, same));
+      for (const m of i.mismatches) expect(category.get(m.word)).toBe(category.get(i.word));
+    }
   });
 
   it('is seeded: the same seed gives byte-identical outputs wherever it is written, another seed another world', async () => {
