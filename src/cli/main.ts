@@ -12,6 +12,9 @@ const groups: Record<string, { summary: string; load: Loader }> = {
   train: { summary: 'train one model from scratch on a corpus', load: () => import('./commands/train.js') },
   presets: { summary: 'list the size and schedule presets', load: () => import('./commands/train.js') },
   import: { summary: 'import a Hugging Face checkpoint as a run', load: () => import('./commands/train.js') },
+  eval: { summary: 'evaluate grounding (matched vs mismatched surprisal, G, tests, co-occurrence R²) of a run or study', load: () => import('./commands/eval.js') },
+  report: { summary: 'write a study\'s self-contained HTML report', load: () => import('./commands/report.js') },
+  reproduce: { summary: 'the whole study of a preset: corpus, training, evaluation, report (resumable, shardable)', load: () => import('./commands/reproduce.js') },
 };
 
 function topHelp(): string {

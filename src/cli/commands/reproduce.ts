@@ -1,0 +1,70 @@
+/** `groundlab reproduce`: corpus → training → evaluation → report for a whole preset, resumable. */
+import { z } from 'zod';
+import { type CommandSpec, defineCommand } from '../command.js';
+import { presetNames } from '../../train/config.js';
+import { UserError } from '../../util/errors.js';
+
+const reproduceCommand = defineCommand({
+  name: 'reproduce',
+  summary: 'the whole study of a preset in one resumable command: corpus, training, evaluation, report',
+  options: z.object({
+    preset: z.enum(presetNames).default('demo').describe('demo: synthetic world, minutes on 2 cores; cpu: CHILDES on 2 cores; paper: SPEC §5 sizes'),
+    out: z.string().optional().describe('study directory (default studies/<preset>)'),
+    childes: z.array(z.string()).default([]).describe('CHAT inputs for the cpu and paper presets (default ../shared/data/childes when present)'),
+    corpus: z.string().optional().describe('use this already built corpus directory instead of building one'),
+    seeds: z.array(z.number().int()).default([]).describe('seeds to run (default: the preset\'s)'),
+    labels: z.array(z.string()).default([]).describe('study entries to run, by label (default: every entry whose architecture is available)'),
+    shard: z.string().optional().describe('"i/n": run only the i-th of n (entry, seed) jobs (i = 1..n), e.g. --shard $SLURM_ARRAY_TASK_ID/N'),
+    stages: z.array(z.enum(['corpus', 'train', 'eval', 'report'])).default(['corpus', 'train', 'eval', 'report']).describe('stages to run'),
+    items: z.enum(['all', 'corpus', 'template']).default('all').describe('evaluation items (each source summarised separately)'),
+    check: z.boolean().default(false).describe('open the report in headless Chromium afterwards and fail on errors'),
+    threads: z.number().int().positive().optional().describe('CPU threads (default: all cores, or GROUNDLAB_THREADS)'),
+    quiet: z.boolean().default(false).describe('no progress bars'),
+  }),
+  details: [
+    'Re-running skips finished work: complete runs are not retrained, unfinished ones resume, evaluated checkpoints are skipped.',
+    'Study layout: STUDY/study.json, STUDY/corpus/, STUDY/runs/<label>-s<seed>/ (eval/ inside), STUDY/eval/*.csv, STUDY/report.html.',
+    'Examples:',
+    '  groundlab reproduce --preset demo',
+    '  groundlab reproduce --preset cpu --childes ../shared/data/childes --labels gpt2 --seeds 42',
+    '  groundlab reproduce --preset paper --out /scratch/paper --shard $SLURM_ARRAY_TASK_ID/15   # SLURM --array=1-15',
+  ].join('\n'),
+  async run(o) {
+    const { reproduce } = await import('../../analysis/reproduce.js');
+    const { formatHeadline } = await import('../../analysis/study.js');
+    const { writeStudyReport } = await import('../../report/study-report.js');
+    const res = await reproduce({
+      preset: o.preset,
+      out: o.out,
+      childes: o.childes,
+      corpus: o.corpus,
+      seeds: o.seeds,
+      labels: o.labels.length ? o.labels : undefined,
+      shard: o.shard,
+      stages: o.stages,
+      items: o.items,
+      threads: o.threads,
+      quiet: o.quiet,
+      writeReport: async (dir, aggregate) => {
+        const r = await writeStudyReport(dir, { aggregate });
+        for (const w of r.warnings) console.error(`chart warning: ${w}`);
+        return r.path;
+      },
+    });
+    const s = res.seconds;
+    console.log(`study ${res.study} (preset ${o.preset})`);
+    console.log(formatHeadline(res.headline));
+    console.log(`time: corpus ${s.corpus.toFixed(0)} s, training ${s.train.toFixed(0)} s, evaluation ${s.eval.toFixed(0)} s, report ${s.report.toFixed(0)} s, total ${s.total.toFixed(0)} s`);
+    for (const e of res.skippedEntries) console.log(`not run: ${e}`);
+    if (res.report) console.log(`report: ${res.report}`);
+    if (res.report && o.check) {
+      const { checkReportInBrowser } = await import('../../report/check.js');
+      const c = await checkReportInBrowser(res.report);
+      if (c.errors.length) throw new UserError(`the report has ${c.errors.length} problem(s) in Chromium:\n  ${c.errors.join('\n  ')}`);
+      console.log(`report checked in headless Chromium: ${c.figures} figures, no errors`);
+    }
+    if (res.failures.length) throw new UserError(`${res.failures.length} run(s) failed:\n  ${res.failures.map((f) => `${f.job}: ${f.error}`).join('\n  ')}`);
+  },
+});
+
+export const commands: CommandSpec<any>[] = [reproduceCommand];
