@@ -8,6 +8,8 @@
  * its ENV lines): turns with both forms, P(LAN in turn | ENV in turn), and PMI of the two events.
  */
 import { readFileSync, existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { packageRoot } from '../util/version.js';
 import { UserError } from '../util/errors.js';
 import { parseCsv } from '../util/files.js';
 import type { TargetWord } from './contract.js';
@@ -36,6 +38,8 @@ export interface CdiItem {
 
 /** Reads a wordbank item list (columns item, type, category, definition); keeps `type == word` rows, one entry per form. */
 export function readCdi(path: string): CdiItem[] {
+  // The default (../shared/data/cdi/...) is relative to the repository: also try it from the package root.
+  if (!existsSync(path) && !isAbsolute(path) && existsSync(join(packageRoot, path))) path = join(packageRoot, path);
   if (!existsSync(path)) {
     throw new UserError(`CDI item list not found: ${path}. Download English_American_WS.csv from wordbank (langcog/wordbank raw_data) and pass --cdi PATH, or use --targets paper`);
   }
