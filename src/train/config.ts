@@ -83,7 +83,7 @@ const presetList: Preset[] = [
     name: 'demo',
     description: 'the synthetic grounded world: the whole study in minutes on 2 cores',
     corpus: 'synthetic',
-    train: { ...baseTrain, steps: 800, batch_size: 32, context: 64, lr: 3e-3, warmup: 50, checkpoints: 'log:7', eval_every: 200, eval_windows: 64, state_every: 200 },
+    train: { ...baseTrain, steps: 800, batch_size: 32, context: 64, lr: 3e-3, warmup: 50, checkpoints: 'every:100', eval_every: 200, eval_windows: 64, state_every: 200 },
     // mamba2: d_model as GPT-2, expand 4 (d_inner 256 = 8 heads × 32), N 16, chunk 32: 214,048 non-embedding params vs GPT-2's 204,160 (+4.8%)
     models: { gpt2: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 64 }, mamba2: { hidden_size: 64, num_hidden_layers: 4, expand: 4, head_dim: 32, state_size: 16, conv_kernel: 4, chunk_size: 32 }, lstm: { embedding_size: 64, hidden_size: 80, num_layers: 4 } }, // lstm: 207,360 non-embedding params vs GPT-2's 204,160
     study: [{ label: 'gpt2', arch: 'gpt2', model: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 64 } }, { label: 'mamba2', arch: 'mamba2', model: { hidden_size: 64, num_hidden_layers: 4, expand: 4, head_dim: 32, state_size: 16, conv_kernel: 4, chunk_size: 32 } }, { label: 'lstm', arch: 'lstm', model: { embedding_size: 64, hidden_size: 80, num_layers: 4 } }],
