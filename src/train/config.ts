@@ -41,6 +41,8 @@ export interface Preset {
   description: string;
   /** The corpus `groundlab reproduce` builds for this preset. */
   corpus: 'synthetic' | 'childes';
+  /** Corpus-builder options for this preset (e.g. a vocabulary cap that keeps small models small). */
+  corpusOptions?: Record<string, unknown>;
   train: TrainConfig;
   /** Model config per architecture for `groundlab train --arch A --preset P`. */
   models: Partial<Record<Arch, Record<string, number>>>;
@@ -93,6 +95,7 @@ const presetList: Preset[] = [
     name: 'cpu',
     description: 'CHILDES on 2 cores: GPT-2 with 4 and 12 layers (d_model 128, context 128, batch 32, lr 1e-3)',
     corpus: 'childes',
+    corpusOptions: { max_vocab: 5000 },
     train: { ...baseTrain, steps: 5000, batch_size: 32, context: 128, lr: 1e-3, warmup: 250, checkpoints: 'list:0,150,300,500,1000,1500,2000,3000,4000,5000', eval_every: 500, eval_windows: 128, state_every: 250 },
     // mamba2: d_model as GPT-2, expand 4 (d_inner 512 = 8 heads × 64), N 32, chunk 64: 837,600 non-embedding params vs GPT-2's 809,728 (+3.4%)
     models: { gpt2: { n_embd: 128, n_layer: 4, n_head: 4, n_positions: 128 }, mamba2: { hidden_size: 128, num_hidden_layers: 4, expand: 4, head_dim: 64, state_size: 32, conv_kernel: 4, chunk_size: 64 }, lstm: { embedding_size: 128, hidden_size: 160, num_layers: 4 } }, // lstm: 824,320 non-embedding params vs GPT-2's 809,728
