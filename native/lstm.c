@@ -14,11 +14,14 @@
  * dh_{t-1} = dA_t W_hh ([B, 4H] · [4H, H]). The weight gradients are not needed inside the loop:
  * the caller gets them from dA with big GEMMs afterwards.
  *
- * Threads. With 2+ threads the per-step GEMM is split over threads by hidden units inside one
- * OpenMP region that lives for the whole loop (OpenBLAS single-threaded inside, a spin barrier
- * between steps): one step then costs one small single-threaded GEMM per thread plus the gate
- * kernel, instead of an OpenBLAS fork/join per step. Results are deterministic for a fixed
- * thread count.
+ * Threads (OpenBLAS single-threaded inside every mode but serial):
+ *   batch   (default) rows are independent sequences, so each thread runs the whole loop on
+ *           its share of the batch: no synchronisation at all between steps;
+ *   hidden  the hidden units are split over threads inside one OpenMP region that lives for the
+ *           whole loop, with a spin-then-yield barrier per step (for batches too small to split);
+ *   serial  one thread, OpenBLAS threads each step's GEMM (1 thread, or no OpenBLAS).
+ * GL_LSTM_MODE=batch|hidden|serial overrides the choice (benchmarks). Results are deterministic
+ * for a fixed thread count.
  */
 #include <math.h>
 #include <omp.h>
@@ -115,8 +118,8 @@ typedef struct {
   volatile int gen;
 } spin_barrier;
 
-/* Sense-reversing barrier: spins briefly (both threads are busy with the same loop), then
- * yields the core (another process may own it on a shared machine). */
+/* Generation barrier: spins for about the length of one step (both threads run the same loop,
+ * so the wait is normally a few µs), then yields the core, in case another process holds it. */
 static void barrier_wait(spin_barrier *bar, int n, int *local_gen) {
   int g = *local_gen;
   if (__atomic_add_fetch(&bar->count, 1, __ATOMIC_ACQ_REL) == n) {
@@ -125,19 +128,34 @@ static void barrier_wait(spin_barrier *bar, int n, int *local_gen) {
   } else {
     long spins = 0;
     while (__atomic_load_n(&bar->gen, __ATOMIC_ACQUIRE) == g) {
-      if (++spins < 20000) __builtin_ia32_pause();
+      if (++spins < 2000) __builtin_ia32_pause();
       else sched_yield();
     }
   }
   *local_gen = g + 1;
 }
 
-static int split_threads(long H) {
-  int nt = gl_threads;
-  { const char *e = getenv("GL_LSTM_NOSPLIT"); if (e && *e == '1') return 1; }
-  if (nt > 1 && (!openblas_set_num_threads || H < 32)) nt = 1; /* without OpenBLAS, gl_gemm threads itself */
-  if (nt > H / 16) nt = (int)(H / 16);
-  return nt < 1 ? 1 : nt;
+enum { MODE_SERIAL = 0, MODE_BATCH = 1, MODE_HIDDEN = 2 };
+
+/* How to use the threads for the time loop (see the header). Batch split needs no barrier, but
+ * every thread streams all of W_hh each step: fine while W_hh stays in a core's L2 (H <= 256) or
+ * the per-thread GEMMs are tall enough to amortise it; otherwise split the hidden units.
+ * GL_LSTM_MODE=serial|batch|hidden overrides the choice (benchmarks, tests). */
+static int loop_mode(long B, long H, int *nt_out) {
+  int nt = gl_threads, mode;
+  if (B >= nt && (B / nt >= 8 || 16 * H * H <= (1L << 20))) mode = MODE_BATCH;
+  else if (H >= 16L * nt) mode = MODE_HIDDEN;
+  else mode = MODE_BATCH;
+  const char *e = getenv("GL_LSTM_MODE");
+  if (e && e[0] == 's') mode = MODE_SERIAL;
+  else if (e && e[0] == 'b') mode = MODE_BATCH;
+  else if (e && e[0] == 'h') mode = MODE_HIDDEN;
+  if (mode == MODE_BATCH && nt > B) nt = (int)B;
+  if (mode == MODE_HIDDEN && nt > H / 16) nt = (int)(H / 16);
+  /* Without OpenBLAS, gl_gemm threads itself: keep the loop serial. */
+  if (nt <= 1 || !openblas_set_num_threads) mode = MODE_SERIAL;
+  *nt_out = mode == MODE_SERIAL ? 1 : nt;
+  return mode;
 }
 
 /* Units of thread p: [H*p/nt, H*(p+1)/nt), rounded to multiples of 8 for aligned vector work. */
@@ -150,53 +168,83 @@ static long unit_start(long H, int p, int nt) {
 
 /* ---- forward ----------------------------------------------------------------------------- */
 
+/* The serial loop over rows [0, B) of the given (offset) buffers. */
+static void fwd_rows(long B, long T, long H, float *G, const float *whh, const float *bias, float *Hs, float *Cs, const float *zero) {
+  const long G4 = 4 * H, ldg = T * G4, ldh = T * H;
+  for (long t = 0; t < T; t++) {
+    if (t > 0) gl_gemm(0, 1, (int)B, (int)G4, (int)H, 1.0f, Hs + (t - 1) * H, (int)ldh, whh, (int)H, 1.0f, G + t * G4, (int)ldg);
+    gates_fwd(B, H, 0, H, G + t * G4, ldg, NULL, 0, bias, t > 0 ? Cs + (t - 1) * H : zero, t > 0 ? ldh : 0, Hs + t * H, Cs + t * H, ldh);
+  }
+}
+
 void gl_lstm_fwd(long B, long T, long H, float *G, const float *whh, const float *bias, float *Hs, float *Cs) {
   const long G4 = 4 * H, ldg = T * G4, ldh = T * H;
   float *zero = calloc((size_t)H, sizeof(float));
-  int nt = split_threads(H);
-  if (nt == 1) {
-    for (long t = 0; t < T; t++) {
-      if (t > 0) gl_gemm(0, 1, (int)B, (int)G4, (int)H, 1.0f, Hs + (t - 1) * H, (int)ldh, whh, (int)H, 1.0f, G + t * G4, (int)ldg);
-      gates_fwd(B, H, 0, H, G + t * G4, ldg, NULL, 0, bias, t > 0 ? Cs + (t - 1) * H : zero, t > 0 ? ldh : 0, Hs + t * H, Cs + t * H, ldh);
-    }
-    free(zero);
-    return;
-  }
-  /* Per thread: its rows of W_hh gathered contiguously (gate q of units [j0, j1) at rows q*hw..),
-   * and a scratch [B, 4*hw] for h_{t-1} · W_pᵀ. One barrier per step: the GEMM of step t reads
-   * every column of h_{t-1}; each thread writes only its own columns of h_t, c_t and G_t. */
-  long maxw = 0;
-  for (int p = 0; p < nt; p++) {
-    long w = unit_start(H, p + 1, nt) - unit_start(H, p, nt);
-    if (w > maxw) maxw = w;
-  }
-  float *wp = malloc(sizeof(float) * (size_t)nt * 4 * maxw * H);
-  float *scratch = malloc(sizeof(float) * (size_t)nt * B * 4 * maxw);
-  spin_barrier bar = {0, 0};
-  openblas_set_num_threads(1);
+  int nt;
+  int mode = loop_mode(B, H, &nt);
+  if (mode == MODE_SERIAL) {
+    fwd_rows(B, T, H, G, whh, bias, Hs, Cs, zero);
+  } else if (mode == MODE_BATCH) {
+    /* Rows are independent sequences: each thread runs the whole loop on its share of them. */
+    openblas_set_num_threads(1);
 #pragma omp parallel num_threads(nt)
-  {
-    int p = omp_get_thread_num(), lg = 0;
-    long j0 = unit_start(H, p, nt), j1 = unit_start(H, p + 1, nt), hw = j1 - j0;
-    float *W = wp + (size_t)p * 4 * maxw * H, *S = scratch + (size_t)p * B * 4 * maxw;
-    for (int q = 0; q < 4; q++) memcpy(W + (size_t)q * hw * H, whh + (size_t)(q * H + j0) * H, sizeof(float) * hw * H);
-    for (long t = 0; t < T; t++) {
-      if (t > 0) {
-        gl_gemm(0, 1, (int)B, (int)(4 * hw), (int)H, 1.0f, Hs + (t - 1) * H, (int)ldh, W, (int)H, 0.0f, S, (int)(4 * hw));
-        gates_fwd(B, H, j0, j1, G + t * G4, ldg, S, 4 * hw, bias, Cs + (t - 1) * H, ldh, Hs + t * H, Cs + t * H, ldh);
-      } else {
-        gates_fwd(B, H, j0, j1, G, ldg, NULL, 0, bias, zero, 0, Hs, Cs, ldh);
-      }
-      if (t + 1 < T) barrier_wait(&bar, nt, &lg);
+    {
+      int p = omp_get_thread_num();
+      long b0 = B * p / nt, b1 = B * (p + 1) / nt;
+      fwd_rows(b1 - b0, T, H, G + b0 * ldg, whh, bias, Hs + b0 * ldh, Cs + b0 * ldh, zero);
     }
+    openblas_set_num_threads(gl_threads);
+  } else {
+    /* Per thread: its rows of W_hh gathered contiguously (gate q of units [j0, j1) at rows q*hw..),
+     * and a scratch [B, 4*hw] for h_{t-1} · W_pᵀ. One barrier per step: the GEMM of step t reads
+     * every column of h_{t-1}; each thread writes only its own columns of h_t, c_t and G_t. */
+    long maxw = 0;
+    for (int p = 0; p < nt; p++) {
+      long w = unit_start(H, p + 1, nt) - unit_start(H, p, nt);
+      if (w > maxw) maxw = w;
+    }
+    float *wp = malloc(sizeof(float) * (size_t)nt * 4 * maxw * H);
+    float *scratch = malloc(sizeof(float) * (size_t)nt * B * 4 * maxw);
+    spin_barrier bar = {0, 0};
+    openblas_set_num_threads(1);
+#pragma omp parallel num_threads(nt)
+    {
+      int p = omp_get_thread_num(), lg = 0;
+      long j0 = unit_start(H, p, nt), j1 = unit_start(H, p + 1, nt), hw = j1 - j0;
+      float *W = wp + (size_t)p * 4 * maxw * H, *S = scratch + (size_t)p * B * 4 * maxw;
+      for (int q = 0; q < 4; q++) memcpy(W + (size_t)q * hw * H, whh + (size_t)(q * H + j0) * H, sizeof(float) * hw * H);
+      for (long t = 0; t < T; t++) {
+        if (t > 0) {
+          gl_gemm(0, 1, (int)B, (int)(4 * hw), (int)H, 1.0f, Hs + (t - 1) * H, (int)ldh, W, (int)H, 0.0f, S, (int)(4 * hw));
+          gates_fwd(B, H, j0, j1, G + t * G4, ldg, S, 4 * hw, bias, Cs + (t - 1) * H, ldh, Hs + t * H, Cs + t * H, ldh);
+        } else {
+          gates_fwd(B, H, j0, j1, G, ldg, NULL, 0, bias, zero, 0, Hs, Cs, ldh);
+        }
+        if (t + 1 < T) barrier_wait(&bar, nt, &lg);
+      }
+    }
+    openblas_set_num_threads(gl_threads);
+    free(wp);
+    free(scratch);
   }
-  openblas_set_num_threads(gl_threads);
-  free(wp);
-  free(scratch);
   free(zero);
 }
 
 /* ---- backward ---------------------------------------------------------------------------- */
+
+/* dA [B, T, 4H] = gradients of the gate pre-activations, from dHs / dCs (either may be NULL:
+ * no gradient reached that output). work: 2*B*H floats (carried dc, recurrent dh). */
+/* The serial BPTT loop over rows [0, B) of the given (offset) buffers; dc, dhrec: [B, H]. */
+static void bwd_rows(long B, long T, long H, const float *G, const float *Cs, const float *whh, const float *dHs, const float *dCs, float *dA,
+                     float *dc, float *dhrec, const float *zero) {
+  const long G4 = 4 * H, ldg = T * G4, ldh = T * H;
+  memset(dc, 0, sizeof(float) * B * H);
+  for (long t = T - 1; t >= 0; t--) {
+    gates_bwd(B, H, 0, H, G + t * G4, ldg, Cs + t * H, ldh, t > 0 ? Cs + (t - 1) * H : zero, t > 0 ? ldh : 0, dHs ? dHs + t * H : zero,
+              dHs ? ldh : 0, dCs ? dCs + t * H : zero, dCs ? ldh : 0, t < T - 1 ? dhrec : zero, t < T - 1 ? H : 0, dc, dA + t * G4, ldg);
+    if (t > 0) gl_gemm(0, 0, (int)B, (int)H, (int)G4, 1.0f, dA + t * G4, (int)ldg, whh, (int)H, 0.0f, dhrec, (int)H);
+  }
+}
 
 /* dA [B, T, 4H] = gradients of the gate pre-activations, from dHs / dCs (either may be NULL:
  * no gradient reached that output). work: 2*B*H floats (carried dc, recurrent dh). */
@@ -205,39 +253,42 @@ void gl_lstm_bwd(long B, long T, long H, const float *G, const float *Cs, const 
   const long G4 = 4 * H, ldg = T * G4, ldh = T * H;
   float *dc = work, *dhrec = work + B * H;
   float *zero = calloc((size_t)H, sizeof(float));
-  memset(dc, 0, sizeof(float) * B * H);
-  const long lddh = dHs ? ldh : 0, lddc = dCs ? ldh : 0;
-#define STEP_ARGS(t, j0, j1)                                                                                                  \
-  B, H, j0, j1, G + (t) * G4, ldg, Cs + (t) * H, ldh, (t) > 0 ? Cs + ((t) - 1) * H : zero, (t) > 0 ? ldh : 0,                 \
-      dHs ? dHs + (t) * H : zero, lddh, dCs ? dCs + (t) * H : zero, lddc, (t) < T - 1 ? dhrec : zero, (t) < T - 1 ? H : 0, dc, \
-      dA + (t) * G4, ldg
-  int nt = split_threads(H);
-  if (nt == 1) {
-    for (long t = T - 1; t >= 0; t--) {
-      gates_bwd(STEP_ARGS(t, 0, H));
-      if (t > 0) gl_gemm(0, 0, (int)B, (int)H, (int)G4, 1.0f, dA + t * G4, (int)ldg, whh, (int)H, 0.0f, dhrec, (int)H);
-    }
-    free(zero);
-    return;
-  }
-  /* Thread p owns hidden units [j0, j1): its gate kernel writes dA_t[:, q*H + j0..j1) and reads
-   * dhrec[:, j0..j1), which its own GEMM computed, dhrec[:, j0..j1) = dA_t · W_hh[:, j0..j1).
-   * That GEMM reads every column of dA_t, hence one barrier between the gate kernel and it. */
-  spin_barrier bar = {0, 0};
-  openblas_set_num_threads(1);
+  int nt;
+  int mode = loop_mode(B, H, &nt);
+  if (mode == MODE_SERIAL) {
+    bwd_rows(B, T, H, G, Cs, whh, dHs, dCs, dA, dc, dhrec, zero);
+  } else if (mode == MODE_BATCH) {
+    openblas_set_num_threads(1);
 #pragma omp parallel num_threads(nt)
-  {
-    int p = omp_get_thread_num(), lg = 0;
-    long j0 = unit_start(H, p, nt), j1 = unit_start(H, p + 1, nt);
-    for (long t = T - 1; t >= 0; t--) {
-      gates_bwd(STEP_ARGS(t, j0, j1));
-      if (t == 0) break;
-      barrier_wait(&bar, nt, &lg);
-      gl_gemm(0, 0, (int)B, (int)(j1 - j0), (int)G4, 1.0f, dA + t * G4, (int)ldg, whh + j0, (int)H, 0.0f, dhrec + j0, (int)H);
+    {
+      int p = omp_get_thread_num();
+      long b0 = B * p / nt, b1 = B * (p + 1) / nt;
+      bwd_rows(b1 - b0, T, H, G + b0 * ldg, Cs + b0 * ldh, whh, dHs ? dHs + b0 * ldh : NULL, dCs ? dCs + b0 * ldh : NULL, dA + b0 * ldg,
+               dc + b0 * H, dhrec + b0 * H, zero);
     }
+    openblas_set_num_threads(gl_threads);
+  } else {
+    /* Thread p owns hidden units [j0, j1): its gate kernel writes dA_t[:, q*H + j0..j1) and reads
+     * dhrec[:, j0..j1), which its own GEMM computed, dhrec[:, j0..j1) = dA_t · W_hh[:, j0..j1).
+     * That GEMM reads every column of dA_t, hence one barrier between the gate kernel and it. */
+    memset(dc, 0, sizeof(float) * B * H);
+    const long lddh = dHs ? ldh : 0, lddc = dCs ? ldh : 0;
+    spin_barrier bar = {0, 0};
+    openblas_set_num_threads(1);
+#pragma omp parallel num_threads(nt)
+    {
+      int p = omp_get_thread_num(), lg = 0;
+      long j0 = unit_start(H, p, nt), j1 = unit_start(H, p + 1, nt);
+      for (long t = T - 1; t >= 0; t--) {
+        gates_bwd(B, H, j0, j1, G + t * G4, ldg, Cs + t * H, ldh, t > 0 ? Cs + (t - 1) * H : zero, t > 0 ? ldh : 0, dHs ? dHs + t * H : zero,
+                  lddh, dCs ? dCs + t * H : zero, lddc, t < T - 1 ? dhrec : zero, t < T - 1 ? H : 0, dc, dA + t * G4, ldg);
+        if (t == 0) break;
+        barrier_wait(&bar, nt, &lg);
+        gl_gemm(0, 0, (int)B, (int)(j1 - j0), (int)G4, 1.0f, dA + t * G4, (int)ldg, whh + j0, (int)H, 0.0f, dhrec + j0, (int)H);
+      }
+    }
+    openblas_set_num_threads(gl_threads);
   }
-#undef STEP_ARGS
-  openblas_set_num_threads(gl_threads);
   free(zero);
 }
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as E from '../../src/engine/index.js';
 import { LSTMModel, type LSTMConfig } from '../../src/models/lstm.js';
 import { createModel } from '../../src/models/index.js';
+import { lstmKernels, referenceLstmKernels } from '../../src/engine/backend/lstm.js';
 import { getPreset, presetNames } from '../../src/train/config.js';
 import { readSafetensors, toInt32 } from '../../src/util/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
@@ -252,6 +253,35 @@ describe('LSTM', () => {
     let scale = 0;
     for (const g of a.grad) scale = Math.max(scale, Math.abs(g));
     expect(maxDiff(a.grad, b.grad)).toBeLessThan(1e-5 + 1e-4 * scale);
+  });
+
+  it('native time loop matches the reference in every thread mode (serial, batch split, hidden-unit split)', () => {
+    const prev = process.env.GL_LSTM_MODE;
+    const threads = E.getThreads();
+    try {
+      E.setThreads(2);
+      for (const [B, T, H] of [[1, 6, 40], [3, 5, 48], [4, 3, 160]] as const) {
+        const rng = new Rng(B * 100 + H);
+        const rnd = (n: number, s: number) => Float32Array.from({ length: n }, () => s * rng.normal());
+        const G0 = rnd(B * T * 4 * H, 1), whh = rnd(4 * H * H, 0.15), bias = rnd(4 * H, 0.2), dHs = rnd(B * T * H, 1), dCs = rnd(B * T * H, 1);
+        const go = (k: typeof referenceLstmKernels) => {
+          const G = G0.slice(), Hs = new Float32Array(B * T * H), Cs = new Float32Array(B * T * H), dA = new Float32Array(B * T * 4 * H);
+          k.lstmForward(B, T, H, G, whh, bias, Hs, Cs);
+          k.lstmBackward(B, T, H, G, Cs, whh, dHs, dCs, dA, new Float32Array(2 * B * H));
+          return [Hs, Cs, G, dA];
+        };
+        const ref = go(referenceLstmKernels);
+        for (const mode of ['serial', 'batch', 'hidden']) {
+          process.env.GL_LSTM_MODE = mode;
+          const nat = go(lstmKernels());
+          nat.forEach((a, i) => expect(maxDiff(a, ref[i]!), `B${B} H${H} ${mode} output ${i}`).toBeLessThan(1e-5));
+        }
+      }
+    } finally {
+      if (prev === undefined) delete process.env.GL_LSTM_MODE;
+      else process.env.GL_LSTM_MODE = prev;
+      E.setThreads(threads);
+    }
   });
 
   it('every preset has an lstm within 10% of the parameters of the GPT-2 of the same depth', () => {

@@ -41,5 +41,18 @@ export const specs: OpSpecs = {
         };
       },
     },
+      // One sequence: the native kernel splits the hidden units over threads (no batch to split).
+    {
+      build: (r) => {
+        const [B, T, I, H] = [1, 4, 3, 40];
+        return {
+          f: (x, wih, whh, bih, bhh) => {
+            const [h, c] = lstmLayer(x, wih, whh, bih, bhh);
+            return E.concat([h, c], 2);
+          },
+          inputs: [v(randomTensor(r, [B, T, I])), randomTensor(r, [4 * H, I], 0.5), v(randomTensor(r, [4 * H, H], 0.2)), v(randomTensor(r, [4 * H], 0.3)), randomTensor(r, [4 * H], 0.3)],
+        };
+      },
+    },
   ],
 };

@@ -1,0 +1,42 @@
+/**
+ * LSTM benchmark (issue 6): training-step time of groundlab's LSTM language model against
+ * torch.nn.LSTM in the same run: the cpu preset's sizes (embedding 128, hidden 160, 4 layers,
+ * tied unembedding with a 160→128 projection), vocabulary 5000, context 128, batch 32, AdamW and
+ * gradient clipping, on 2 threads and on 1 (OPENBLAS_NUM_THREADS=1 as well, so both are truly
+ * single-threaded). Rounds alternate groundlab and PyTorch so background load hits both alike;
+ * the table shows the median over rounds of each side's median step time.
+ * Needs Debian's python3-torch (apt-get install -y python3-torch python3-numpy).
+ *
+ *   npx tsx bench/lstm.ts            BENCH_STEPS=12 BENCH_ROUNDS=3 BENCH_BATCH=32
+ */
+import { hasTorch, pyPeer, table, threadEnv, tsWorker } from './lib.js';
+
+const steps = process.env.BENCH_STEPS ?? '12';
+const rounds = Number(process.env.BENCH_ROUNDS ?? '3');
+const batch = process.env.BENCH_BATCH ?? '32';
+const sizes = ['--vocab', '5000', '--ctx', '128', '--embed', '128', '--hidden', '160', '--layers', '4', '--batch', batch];
+if (!hasTorch()) {
+  console.error('lstm bench: PyTorch peer unavailable: apt-get install -y python3-torch python3-numpy');
+  process.exit(1);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rows: (string | number)[][] = [];
+let params = 0;
+for (const threads of [2, 1]) {
+  const env = threadEnv(threads);
+  const ours: number[] = [];
+  const torch: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const o = tsWorker('workers/lstm-step.ts', ['--steps', steps, ...sizes], env);
+    const p = pyPeer('peers/lstm_step_torch.py', ['--threads', String(threads), '--steps', steps, ...sizes], env);
+    if (o.params !== p.params) throw new Error(`parameter counts differ: groundlab ${o.params}, PyTorch ${p.params}`);
+    params = o.params;
+    ours.push(o.median_ms);
+    torch.push(p.median_ms);
+  }
+  const a = median(ours);
+  const b = median(torch);
+  rows.push([`LSTM step, ${threads} thread${threads > 1 ? 's' : ''} (ms)`, a, b, b / a, `${ours.map((x) => x.toFixed(0)).join('/')} vs ${torch.map((x) => x.toFixed(0)).join('/')}`]);
+}
+console.log(`\nLSTM LM training step (E 128, H 160, 4 layers, V 5000, T 128, B ${batch}, ${params.toLocaleString('en')} params): median after 2 warm-up steps, median of ${rounds} rounds (lower is better; speed-up > 1: groundlab faster)`);
+console.log(table(rows, ['measure', 'groundlab', 'torch.nn.LSTM', 'speed-up', 'rounds (ms)']));
