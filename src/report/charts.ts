@@ -415,6 +415,8 @@ export interface BarErrorOptions extends ChartBase {
   /** Optional grouping mapped to bar colour, e.g. CDI category. */
   color?: string;
   colorTitle?: string;
+  /** Explicit order of the colour domain (legend order and palette assignment). */
+  colorOrder?: unknown[];
   /** Pixels per bar (the chart grows with the number of items). */
   barStep?: number;
 }
@@ -437,7 +439,7 @@ export function barErrorChart(rows: Row[], o: BarErrorOptions): TopLevelSpec {
   };
   const xValue = { field: fieldRef(o.value), type: 'quantitative', title: o.valueTitle };
   const color = o.color
-    ? { color: { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color, legend: { orient: 'top' } } }
+    ? { color: { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color, legend: { orient: 'top' }, ...(o.colorOrder ? { scale: { domain: o.colorOrder } } : {}) } }
     : { color: { value: OKABE_ITO[0] } };
   const layers: Record<string, unknown>[] = [
     { mark: { type: 'bar', opacity: 0.85 }, encoding: { y, x: xValue, ...color } },
@@ -629,6 +631,8 @@ export interface ScatterOptions extends ChartBase {
   yTitle: string;
   color?: string;
   colorTitle?: string;
+  /** Explicit order of the colour domain (legend order and palette assignment). */
+  colorOrder?: unknown[];
   /** Log-scale x (e.g. raw co-occurrence counts). The fit is still OLS on the raw x, drawn as a curve. */
   xLog?: boolean;
 }
@@ -679,7 +683,9 @@ export function scatterRegression(rows: Row[], o: ScatterOptions): TopLevelSpec 
   const subtitle = o.subtitle ?? `OLS fit: y = ${fmt(fit.intercept)} + ${fmt(fit.slope)}·x,  R² = ${fit.r2.toFixed(3)},  n = ${fit.n}`;
   const x = { field: fieldRef(o.x), type: 'quantitative', title: o.xTitle, scale: o.xLog ? { type: 'log' } : { zero: false } };
   const y = { field: fieldRef(o.y), type: 'quantitative', title: o.yTitle, scale: { zero: false } };
-  const color = o.color ? { color: { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color } } : { color: { value: OKABE_ITO[0] } };
+  const color = o.color
+    ? { color: { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color, ...(o.colorOrder ? { scale: { domain: o.colorOrder } } : {}) } }
+    : { color: { value: OKABE_ITO[0] } };
   const layers: Record<string, unknown>[] = [
     { mark: { type: 'point', filled: true, opacity: 0.7, size: 36 }, encoding: { x, y, ...color } },
   ];

@@ -25,14 +25,14 @@
  * A section starts its own `ctx.builder.section(...)` only when it has something to show, and
  * returns false otherwise (the summary lists analyses that have not been run).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CorpusStats } from '../data/build.js';
 import type { TargetsFile } from '../data/contract.js';
 import { COOCCURRENCE_STATISTICS, SPEC_STATISTICS, statisticOf } from '../analysis/cooccurrence.js';
 import { aggregateStudy, headlineRows, type StudyAggregate, studyCorpusDir, studyPaths } from '../analysis/study.js';
-import type { SummaryRow } from '../analysis/tables.js';
-import { readJson } from '../util/files.js';
+import { EVAL_FILES, type SummaryRow } from '../analysis/tables.js';
+import { parseCsv, readJson } from '../util/files.js';
 import { codeVersion } from '../util/version.js';
 import { barErrorChart, dualAxisChart, lineBandChart, renderSvg, scatterRegression, type TopLevelSpec } from './charts.js';
 import { ReportBuilder, type Row } from './html.js';
@@ -99,12 +99,14 @@ function rowsFor(rows: SummaryRow[], label: string, items: string, step?: number
   return rows.filter((r) => r.label === label && r.items === items && (step === undefined || r.step === step));
 }
 
-function colourOf(ctx: StudyReportContext): { field: string; title: string; of: (word: string, category: string) => string } {
+function colourOf(ctx: StudyReportContext): { field: string; title: string; of: (word: string, category: string) => string; order: (rows: Row[]) => unknown[] | undefined } {
   if (ctx.truth) {
     const level = new Map(ctx.truth.words.map((w) => [w.word, w.level]));
-    return { field: 'level', title: 'grounding level (truth)', of: (w) => level.get(w) ?? 'unknown' };
+    // Legend in level order, listing only the levels present.
+    const order = (rows: Row[]) => [...LEVEL_ORDER, 'unknown'].filter((l) => rows.some((r) => r.level === l));
+    return { field: 'level', title: 'grounding level (truth)', of: (w) => level.get(w) ?? 'unknown', order };
   }
-  return { field: 'category', title: 'CDI category', of: (_w, c) => c || 'other' };
+  return { field: 'category', title: 'CDI category', of: (_w, c) => c || 'other', order: () => undefined };
 }
 
 const LEVEL_ORDER = ['strong', 'medium', 'weak', 'none'];
@@ -249,7 +251,7 @@ const cooccurrenceSection: StudyReportSection = {
           .map((w) => ({ word: w.word, G: w.G, x: statisticOf(byWord.get(String(w.word))!, stat), [col.field]: col.of(String(w.word), String(w.category ?? '')) }));
         b.figure(
           await ctx.svg(
-            scatterRegression(pts, { x: 'x', y: 'G', xTitle: stat.replace(/_/g, ' '), yTitle: 'G(v) (nats)', color: col.field, colorTitle: col.title, title: `${label}, step ${last}: G(v) against ${stat}` }),
+            scatterRegression(pts, { x: 'x', y: 'G', xTitle: stat.replace(/_/g, ' '), yTitle: 'G(v) (nats)', color: col.field, colorTitle: col.title, colorOrder: col.order(pts), title: `${label}, step ${last}: G(v) against ${stat}` }),
           ),
           `Each point is a target word (G averaged over seeds) at the last checkpoint, against the co-occurrence statistic that explains it best there (${stat}); dashed: OLS fit.`,
         );
@@ -260,7 +262,7 @@ const cooccurrenceSection: StudyReportSection = {
       columns: [
         { key: 'label', label: 'model' },
         { key: 'step', label: 'step' },
-        { key: 'G', label: 'mean G (nats)', digits: 3 },
+        { key: 'G', label: 'mean G (nats)', format: f3, align: 'right' },
         { key: 'turns_both', label: 'R², turns with both', digits: 3 },
         { key: 'p_lan_given_env', label: 'R², P(LAN | ENV)', digits: 3 },
         { key: 'pmi', label: 'R², PMI', digits: 3 },
@@ -289,7 +291,7 @@ const wordsSection: StudyReportSection = {
       b.figure(
         await ctx.svg(
           barErrorChart(rows, {
-            category: 'word', value: 'G', band: seeds >= 2 ? 'ci95' : 'none', color: col.field, colorTitle: col.title,
+            category: 'word', value: 'G', band: seeds >= 2 ? 'ci95' : 'none', color: col.field, colorTitle: col.title, colorOrder: col.order(rows),
             valueTitle: 'information gain G(v) (nats)', title: `${label}: per-word gain at step ${last}`,
           }),
         ),
@@ -313,19 +315,26 @@ const syntheticSection: StudyReportSection = {
     if (!have.length) return false;
     const b = ctx.builder;
     b.section('Synthetic world: ground truth vs measured');
-    b.text(
-      `The synthetic world sets, per word, how often an event on an object is followed by its name (grounding level: strong p = ${LEVEL_ORDER.map((l) => ctx.truth!.words.find((w) => w.level === l)?.params.p_mention).filter((x) => x !== undefined).join(' / ')} for strong / medium / weak / none, with the name said in the same turn most often for strong words), while every word is said about equally often overall. A model that grounds words should show G ordered strong > medium > weak, and G near 0 for words never said with their object. Measured on ${items} items.`,
-    );
+    b.text([
+      `The synthetic world sets, per word, how often an event on an object is followed by its name (grounding level strong / medium / weak / none: P(name | event) = ${LEVEL_ORDER.map((l) => ctx.truth!.words.find((w) => w.level === l)?.params.p_mention).filter((x) => x !== undefined).join(' / ')}, the name said in the event's own turn most often for strong words), while every word is said about equally often overall. A model that grounds words should rank G strong > medium > weak. Measured on ${items} items, which cover every word.`,
+      'G(v) contrasts v<ENV> with other words u<ENV>, so it also grows when a mismatch word u is itself grounded: u<ENV> then pulls probability towards u<LAN>, away from v<LAN>, even if v is never said with its object. The last columns of the table isolate v: they use only mismatch words u of level "none" (whose ENV tokens predict no word), so they should be near 0 for ungrounded words and ordered by level for the others.',
+    ]);
     const table: Row[] = [];
     const curve: Row[] = [];
     for (const label of have) {
       const rows = rowsFor(ctx.agg.words, label, items);
       const last = Math.max(...rows.map((r) => r.step as number));
+      const vsNone = gainAgainst(ctx, label, items, last, (u) => level.get(u) === 'none');
       for (const lv of LEVEL_ORDER) {
         const ws = rows.filter((r) => r.step === last && level.get(String(r.word)) === lv);
         if (!ws.length) continue;
         const G = ws.map((w) => w.G as number);
-        table.push({ label, step: last, level: lv, p_mention: pMention.get(String(ws[0]!.word)), words: ws.length, G: G.reduce((a, x) => a + x, 0) / G.length, min_G: Math.min(...G), max_G: Math.max(...G) });
+        const Gn = ws.map((w) => vsNone.get(String(w.word))).filter((x): x is number => x !== undefined);
+        table.push({
+          label, step: last, level: lv, p_mention: pMention.get(String(ws[0]!.word)), words: ws.length,
+          G: G.reduce((a, x) => a + x, 0) / G.length, min_G: Math.min(...G), max_G: Math.max(...G),
+          G_none: Gn.length ? Gn.reduce((a, x) => a + x, 0) / Gn.length : NaN, n_none: Gn.length,
+        });
       }
       for (const r of rows) curve.push({ label, step: r.step, level: level.get(String(r.word)) ?? 'unknown', G: r.G });
     }
@@ -336,23 +345,53 @@ const syntheticSection: StudyReportSection = {
           xTitle: 'training step', yTitle: 'G(v) (nats)', colorTitle: 'grounding level (truth)', title: 'Measured gain by true grounding level',
         }),
       ),
-      `Mean G(v) over the words of each grounding level (seed-averaged), band ± 1 standard error over words; ${items} items.`,
+      `Mean G(v) over the words of each grounding level (seed-averaged), band ± 1 standard error over words; ${items} items, all mismatch words.`,
     );
     b.table(table, {
-      caption: 'Measured G at the last checkpoint per true grounding level (mean, minimum and maximum over the level\'s words).',
+      caption: 'Measured G at the last checkpoint per true grounding level: mean, minimum and maximum over the level\'s words with all mismatch words; and the mean G(v) when only mismatch words of level "none" are used (words: how many of the level\'s words had such mismatches).',
       columns: [
         { key: 'label', label: 'model' },
         { key: 'step', label: 'step' },
         { key: 'level', label: 'level' },
         { key: 'p_mention', label: 'P(name | event)', digits: 2 },
         { key: 'words', label: 'words' },
-        { key: 'G', label: 'mean G (nats)', digits: 3 },
-        { key: 'min_G', label: 'min G', digits: 3 },
-        { key: 'max_G', label: 'max G', digits: 3 },
+        { key: 'G', label: 'mean G', format: f3, align: 'right' },
+        { key: 'min_G', label: 'min G', format: f3, align: 'right' },
+        { key: 'max_G', label: 'max G', format: f3, align: 'right' },
+        { key: 'G_none', label: 'G vs "none" mismatches', format: f3, align: 'right' },
+        { key: 'n_none', label: 'words' },
       ],
     });
   },
 };
+
+/**
+ * Per word, G(v) restricted to mismatch words u with keep(u), from the runs' long-form
+ * grounding.csv at one step (averaged over the label's seeds): mean over items that have such a
+ * mismatch of (mean over those u of s(v | c(u)) − s(v | c(v))).
+ */
+function gainAgainst(ctx: StudyReportContext, label: string, items: string, step: number, keep: (u: string) => boolean): Map<string, number> {
+  const perWord = new Map<string, number[]>();
+  for (const run of ctx.agg.runs.filter((r) => r.config.label === label)) {
+    const path = join(run.dir, 'eval', EVAL_FILES.grounding);
+    if (!existsSync(path)) continue;
+    const byItem = new Map<string, { word: string; matched: number; sum: number; n: number }>();
+    for (const r of parseCsv(readFileSync(path, 'utf8'))) {
+      if (Number(r.step) !== step || r.source !== items) continue;
+      const it = byItem.get(r.item!) ?? { word: r.word!, matched: NaN, sum: 0, n: 0 };
+      if (r.condition === 'matched') it.matched = Number(r.surprisal);
+      else if (keep(r.mismatch_word!)) {
+        it.sum += Number(r.surprisal);
+        it.n++;
+      }
+      byItem.set(r.item!, it);
+    }
+    const acc = new Map<string, number[]>();
+    for (const it of byItem.values()) if (it.n && Number.isFinite(it.matched)) acc.set(it.word, [...(acc.get(it.word) ?? []), it.sum / it.n - it.matched]);
+    for (const [w, gs] of acc) perWord.set(w, [...(perWord.get(w) ?? []), gs.reduce((a, x) => a + x, 0) / gs.length]);
+  }
+  return new Map([...perWord].map(([w, gs]) => [w, gs.reduce((a, x) => a + x, 0) / gs.length]));
+}
 
 /** Placeholder render of the extension slots. */
 async function emptySlot(): Promise<boolean> {

@@ -101,6 +101,12 @@ describe('groundlab reproduce --preset tiny', () => {
     expect(rows.every((x) => want.get(key(x)) === x.surprisal)).toBe(true);
     const forced = await evaluateRun({ run: r, corpus: join(study, 'corpus'), quiet: true, force: true });
     expect(forced.evaluated).toEqual([0, 20, 40]);
+    // The CLI over the same run: nothing left to do, prints the per-step summary.
+    const viaCli = await cli(['eval', 'grounding', '--run', r, '--quiet']);
+    expect(viaCli.code).toBe(0);
+    expect(viaCli.out).toContain('0 checkpoint(s) evaluated, 3 already done');
+    expect(viaCli.out).toMatch(/\n\s+40 template /);
+    expect(await cli(['eval', 'grounding', '--quiet'])).toMatchObject({ code: 2 });
   });
 
   it('the report opens in headless Chromium without errors and shows the study', async () => {
