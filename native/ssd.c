@@ -6,7 +6,8 @@
  *   ssd_pattern   the implicit attention M = L ∘ (C Bᵀ) ∘ dt over the whole sequence (T × T per
  *                 head), forward and backward, for saliency;
  *   causal_conv1d the short depthwise causal convolution (+ bias, optional SiLU), forward and
- *                 backward.
+ *                 backward;
+ *   gated_rmsnorm the gated RMSNorm norm(y · silu(z)) · w, forward and backward.
  *
  * Layouts (row-major, float32):
  *   x, y     [Bt, T, H, P]   inputs / outputs per head (P = head_dim)
@@ -387,57 +388,134 @@ static void causal_conv1d_fwd(long Bt, long T, long Cn, long K, const float *x, 
 
 static void causal_conv1d_bwd(long Bt, long T, long Cn, long K, const float *x, const float *w, const float *u,
                               const float *dy, float *du, float *dx, float *dw, float *db, int act) {
-  const float *g = dy;
-  if (act) {
-#pragma omp parallel for schedule(static) if (Bt * T * Cn > GL_PAR_MIN)
-    for (long i = 0; i < Bt * T * Cn; i++) {
-      const float v = u[i], s = 1.0f / (1.0f + expf(-v));
-      du[i] = dy[i] * s * (1.0f + v * (1.0f - s));
-    }
-    g = du;
-  }
   float *wT = xmalloc(sizeof(float) * K * Cn);
   for (long c = 0; c < Cn; c++) for (long k = 0; k < K; k++) wT[k * Cn + c] = w[c * K + k];
-  if (dx) {
-#pragma omp parallel for collapse(2) schedule(static) if (Bt * T * Cn > GL_PAR_MIN)
-    for (long b = 0; b < Bt; b++)
+  /* Per batch item: du (SiLU'), dx, and that item's partial sums of dw, db; the partials are then
+   * added in batch order, so the result does not depend on the thread count. */
+  float *part = (dw || db) ? xmalloc(sizeof(float) * Bt * (K + 1) * Cn) : NULL;
+#pragma omp parallel for schedule(static) if (Bt * T * Cn > GL_PAR_MIN)
+  for (long b = 0; b < Bt; b++) {
+    const float *g = dy + b * T * Cn;
+    if (act) {
+      float *dub = du + b * T * Cn;
+      const float *ub = u + b * T * Cn;
+      for (long i = 0; i < T * Cn; i++) {
+        const float v = ub[i], s = 1.0f / (1.0f + expf(-v));
+        dub[i] = g[i] * s * (1.0f + v * (1.0f - s));
+      }
+      g = dub;
+    }
+    const float *xb = x + b * T * Cn;
+    if (dx) {
+      float *dxb = dx + b * T * Cn;
       for (long t = 0; t < T; t++) {
-        float *xr = dx + (b * T + t) * Cn;
+        float *xr = dxb + t * Cn;
         for (long c = 0; c < Cn; c++) xr[c] = 0.0f;
         for (long k = 0; k < K; k++) {
-          const long to = t - k + (K - 1); /* output that read x[t] through tap k */
+          const long to = t - k + (K - 1); /* the output that read x[t] through tap k */
           if (to >= T) continue;
-          const float *gr = g + (b * T + to) * Cn, *wk = wT + k * Cn;
+          const float *gr = g + to * Cn, *wk = wT + k * Cn;
           for (long c = 0; c < Cn; c++) xr[c] += wk[c] * gr[c];
         }
       }
-  }
-  /* Weight and bias gradients: each thread owns a block of channels (deterministic sums). */
-  const long CB = 32, nblk = (Cn + CB - 1) / CB;
-#pragma omp parallel for schedule(static) if (Bt * T * Cn > GL_PAR_MIN)
-  for (long blk = 0; blk < nblk; blk++) {
-    const long c0 = blk * CB, c1 = MIN(Cn, c0 + CB);
-    double accw[32 * 16], accb[32];
-    const long Kc = MIN(K, 16);
-    memset(accw, 0, sizeof(accw));
-    memset(accb, 0, sizeof(accb));
-    for (long b = 0; b < Bt; b++)
+    }
+    if (part) {
+      float *pw = part + b * (K + 1) * Cn, *pb = pw + K * Cn;
+      memset(pw, 0, sizeof(float) * (K + 1) * Cn);
       for (long t = 0; t < T; t++) {
-        const float *gr = g + (b * T + t) * Cn;
-        for (long c = c0; c < c1; c++) accb[c - c0] += gr[c];
-        for (long k = 0; k < Kc; k++) {
+        const float *gr = g + t * Cn;
+        for (long c = 0; c < Cn; c++) pb[c] += gr[c];
+        for (long k = 0; k < K; k++) {
           const long ti = t + k - (K - 1);
           if (ti < 0) continue;
-          const float *xr = x + (b * T + ti) * Cn;
-          for (long c = c0; c < c1; c++) accw[k * 32 + (c - c0)] += (double)gr[c] * xr[c];
+          const float *xr = xb + ti * Cn;
+          float *pk = pw + k * Cn;
+          for (long c = 0; c < Cn; c++) pk[c] += gr[c] * xr[c];
         }
       }
-    for (long c = c0; c < c1; c++) {
-      if (db) db[c] = (float)accb[c - c0];
-      if (dw) for (long k = 0; k < Kc; k++) dw[c * K + k] = (float)accw[k * 32 + (c - c0)];
     }
   }
+  if (part) {
+    for (long c = 0; c < Cn; c++) {
+      for (long k = 0; k <= K; k++) {
+        double acc = 0.0;
+        for (long b = 0; b < Bt; b++) acc += part[(b * (K + 1) + k) * Cn + c];
+        if (k < K) { if (dw) dw[c * K + k] = (float)acc; }
+        else if (db) db[c] = (float)acc;
+      }
+    }
+    free(part);
+  }
   free(wT);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Gated RMSNorm of Mamba-2 (HF MambaRMSNormGated, norm_before_gate = False):
+ *   g = y · silu(z),  out = w · g / sqrt(mean(g²) + eps)   over rows of `cols` channels.
+ * Backward with r = 1/rms and v = dout · w:  dg = r (v - g r² mean(v g)),  dy = dg silu(z),
+ * dz = dg y silu'(z),  dw = Σ_rows dout g r (row blocks of fixed size, summed in order).
+ * ------------------------------------------------------------------------------------------- */
+#define GRN_BLOCK 64
+static void gated_rmsnorm_fwd(long rows, long cols, const float *y, const float *z, const float *w, float eps, float *out,
+                              float *rstd) {
+#pragma omp parallel for schedule(static) if (rows * cols > GL_PAR_MIN)
+  for (long r = 0; r < rows; r++) {
+    const float *yr = y + r * cols, *zr = z + r * cols;
+    float *o = out + r * cols;
+    float ss = 0.0f;
+    for (long c = 0; c < cols; c++) {
+      const float g = yr[c] * zr[c] / (1.0f + expf(-zr[c]));
+      o[c] = g;
+      ss += g * g;
+    }
+    const float rs = 1.0f / sqrtf(ss / (float)cols + eps);
+    if (rstd) rstd[r] = rs;
+    for (long c = 0; c < cols; c++) o[c] = o[c] * rs * w[c];
+  }
+}
+
+static void gated_rmsnorm_bwd(long rows, long cols, const float *y, const float *z, const float *w, const float *rstd,
+                              const float *dout, float *dy, float *dz, float *dw) {
+  const long nblk = (rows + GRN_BLOCK - 1) / GRN_BLOCK;
+  float *part = dw ? xmalloc(sizeof(float) * nblk * cols) : NULL;
+#pragma omp parallel
+  {
+    float *gbuf = xmalloc(sizeof(float) * cols), *sbuf = xmalloc(sizeof(float) * cols);
+#pragma omp for schedule(static)
+    for (long blk = 0; blk < nblk; blk++) {
+      float *pw = part ? part + blk * cols : NULL;
+      if (pw) memset(pw, 0, sizeof(float) * cols);
+      const long r1 = MIN(rows, (blk + 1) * GRN_BLOCK);
+      for (long r = blk * GRN_BLOCK; r < r1; r++) {
+        const float *yr = y + r * cols, *zr = z + r * cols, *dr = dout + r * cols;
+        const float rs = rstd[r];
+        float dot = 0.0f;
+        for (long c = 0; c < cols; c++) {
+          const float s = 1.0f / (1.0f + expf(-zr[c]));
+          sbuf[c] = s;
+          gbuf[c] = yr[c] * zr[c] * s;
+          dot += dr[c] * w[c] * gbuf[c];
+          if (pw) pw[c] += dr[c] * gbuf[c] * rs;
+        }
+        const float m = dot / (float)cols * rs * rs;
+        for (long c = 0; c < cols; c++) {
+          const float dg = rs * (dr[c] * w[c] - gbuf[c] * m), s = sbuf[c], zc = zr[c];
+          if (dy) dy[r * cols + c] = dg * zc * s;
+          if (dz) dz[r * cols + c] = dg * yr[c] * s * (1.0f + zc * (1.0f - s));
+        }
+      }
+    }
+    free(gbuf);
+    free(sbuf);
+  }
+  if (part) {
+    for (long c = 0; c < cols; c++) {
+      double acc = 0.0;
+      for (long blk = 0; blk < nblk; blk++) acc += part[blk * cols + c];
+      dw[c] = (float)acc;
+    }
+    free(part);
+  }
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -584,7 +662,45 @@ FN(causalConv1dBwd) {
   return NULL;
 }
 
+/* gatedRmsNormFwd(rows, cols, y, z, w, eps, out, rstd|null) */
+FN(gatedRmsNormFwd) {
+  ARGS(8);
+  long rows = LNG(env, argv[0]), cols = LNG(env, argv[1]);
+  CHECK(rows > 0 && cols > 0, "gatedRmsNormFwd: bad dimensions");
+  size_t ly, lz, lw, lo, lr;
+  float *y = F32(env, argv[2], &ly), *z = F32(env, argv[3], &lz), *w = F32(env, argv[4], &lw), *o = F32(env, argv[6], &lo), *rs = F32opt(env, argv[7], &lr);
+  FAILED();
+  NEED(y, ly, rows * cols, "gatedRmsNormFwd: y size");
+  NEED(z, lz, rows * cols, "gatedRmsNormFwd: z size");
+  NEED(w, lw, cols, "gatedRmsNormFwd: w size");
+  NEED(o, lo, rows * cols, "gatedRmsNormFwd: out size");
+  NEED_OPT(rs, lr, rows, "gatedRmsNormFwd: rstd size");
+  gated_rmsnorm_fwd(rows, cols, y, z, w, (float)NUM(env, argv[5]), o, rs);
+  return NULL;
+}
+
+/* gatedRmsNormBwd(rows, cols, y, z, w, rstd, dout, dy|null, dz|null, dw|null) */
+FN(gatedRmsNormBwd) {
+  ARGS(10);
+  long rows = LNG(env, argv[0]), cols = LNG(env, argv[1]);
+  CHECK(rows > 0 && cols > 0, "gatedRmsNormBwd: bad dimensions");
+  size_t l[8];
+  float *y = F32(env, argv[2], &l[0]), *z = F32(env, argv[3], &l[1]), *w = F32(env, argv[4], &l[2]), *rs = F32(env, argv[5], &l[3]),
+        *d = F32(env, argv[6], &l[4]), *dy = F32opt(env, argv[7], &l[5]), *dz = F32opt(env, argv[8], &l[6]), *dw = F32opt(env, argv[9], &l[7]);
+  FAILED();
+  NEED(y, l[0], rows * cols, "gatedRmsNormBwd: y size");
+  NEED(z, l[1], rows * cols, "gatedRmsNormBwd: z size");
+  NEED(w, l[2], cols, "gatedRmsNormBwd: w size");
+  NEED(rs, l[3], rows, "gatedRmsNormBwd: rstd size");
+  NEED(d, l[4], rows * cols, "gatedRmsNormBwd: dout size");
+  NEED_OPT(dy, l[5], rows * cols, "gatedRmsNormBwd: dy size");
+  NEED_OPT(dz, l[6], rows * cols, "gatedRmsNormBwd: dz size");
+  NEED_OPT(dw, l[7], cols, "gatedRmsNormBwd: dw size");
+  gated_rmsnorm_bwd(rows, cols, y, z, w, rs, d, dy, dz, dw);
+  return NULL;
+}
+
 void gl_register_ssd(napi_env env, napi_value exports) {
   DEFINE_EXPORTS(env, exports, EXPORT(ssdChunkedFwd), EXPORT(ssdChunkedBwd), EXPORT(ssdPatternFwd), EXPORT(ssdPatternBwd),
-                 EXPORT(causalConv1dFwd), EXPORT(causalConv1dBwd));
+                 EXPORT(causalConv1dFwd), EXPORT(causalConv1dBwd), EXPORT(gatedRmsNormFwd), EXPORT(gatedRmsNormBwd));
 }

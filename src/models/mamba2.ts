@@ -45,7 +45,7 @@
 import * as E from '../engine/index.js';
 import type { ParamSpec, Tensor } from '../engine/index.js';
 import { ParamStore } from '../engine/index.js';
-import { causalConv1d, ssdChunked, ssdPattern } from '../engine/ops/ssd.js';
+import { causalConv1d, gatedRmsNorm, ssdChunked, ssdPattern } from '../engine/ops/ssd.js';
 import type { FinalNorm, ForwardOptions, LanguageModel, ModelInput } from './types.js';
 import { registerArch } from './registry.js';
 
@@ -192,16 +192,24 @@ export class Mamba2 implements LanguageModel<Mamba2Config> {
     const { di, H, P, N } = this.dims;
     const pre = `backbone.layers.${l}.mixer`;
     const hook = `blocks.${l}.mixer`;
-    const zxbcdt = E.matmul(h, this.p(`${pre}.in_proj.weight`), { transB: true }); // (B, T, 2di + 2N + H)
-    const [z, xBC, dtRaw] = E.split(zxbcdt, [di, di + 2 * N, H], -1); // (B, T, di), (B, T, di + 2N), (B, T, H)
-    const xBCc = causalConv1d(xBC!, this.p(`${pre}.conv1d.weight`), this.p(`${pre}.conv1d.bias`), { activation: 'silu' }); // (B, T, di + 2N)
-    const [xs, Braw, Craw] = E.split(xBCc, [di, N, N], -1); // (B, T, di), (B, T, N), (B, T, N)
-    const Bm = E.hookPoint(`${hook}.B`, Braw!); // (B, T, N)
-    const Cm = E.hookPoint(`${hook}.C`, Craw!); // (B, T, N)
-    const dt = E.hookPoint(`${hook}.dt`, E.softplus(E.add(dtRaw!, this.p(`${pre}.dt_bias`)))); // (B, T, H), Δ > 0
+    // in_proj's rows are [z | x | B | C | dt] and the conv's channels [x | B | C] (HF layout). Splitting
+    // the weights (leading-dim views, no copies) instead of the activations gives each part its own
+    // GEMM and, the conv being depthwise, its own conv, with contiguous outputs.
+    const [Wz, Wx, WB, WC, Wdt] = E.split(this.p(`${pre}.in_proj.weight`), [di, di, N, N, H], 0); // (di | di | N | N | H, d)
+    const [cwx, cwB, cwC] = E.split(this.p(`${pre}.conv1d.weight`), [di, N, N], 0); // (di | N | N, 1, K)
+    const [cbx, cbB, cbC] = E.split(this.p(`${pre}.conv1d.bias`), [di, N, N], 0); // (di | N | N)
+    const proj = (W: Tensor) => E.matmul(h, W, { transB: true });
+    const z = proj(Wz!); // (B, T, di), the gate
+    const xs = causalConv1d(proj(Wx!), cwx!, cbx!, { activation: 'silu' }); // (B, T, di)
+    const Braw = causalConv1d(proj(WB!), cwB!, cbB!, { activation: 'silu' }); // (B, T, N)
+    const Craw = causalConv1d(proj(WC!), cwC!, cbC!, { activation: 'silu' }); // (B, T, N)
+    const dtRaw = proj(Wdt!); // (B, T, H)
+    const Bm = E.hookPoint(`${hook}.B`, Braw); // (B, T, N)
+    const Cm = E.hookPoint(`${hook}.C`, Craw); // (B, T, N)
+    const dt = E.hookPoint(`${hook}.dt`, E.softplus(E.add(dtRaw, this.p(`${pre}.dt_bias`)))); // (B, T, H), Δ > 0
     const A = E.neg(E.exp(this.p(`${pre}.A_log`))); // (H), A < 0
     const D = this.p(`${pre}.D`); // (H)
-    const x = E.reshape(xs!, [B, T, H, P]); // (B, T, H, P)
+    const x = E.reshape(xs, [B, T, H, P]); // (B, T, H, P)
     let y: Tensor;
     if (E.hookActive(`${hook}.pattern`)) {
       // Explicit path: materialise the implicit attention so hooks read M and ∂L/∂M; y = M x + D x
@@ -214,8 +222,8 @@ export class Mamba2 implements LanguageModel<Mamba2Config> {
       y = ssdChunked(x, dt, A, Bm, Cm, D, { chunk: this.config.chunk_size }); // (B, T, H, P), chunked scan (§7)
     }
     y = E.hookPoint(`${hook}.y`, y); // (B, T, H, P)
-    const gated = E.mul(E.reshape(y, [B, T, di]), E.silu(z!)); // (B, T, di), gate: y · silu(z)
-    const normed = E.rmsNorm(gated, this.p(`${pre}.norm.weight`), this.config.layer_norm_epsilon); // (B, T, di), RMS over all di channels
+    // Gated RMSNorm (fused): rmsnorm(y · silu(z)) · norm.weight, the RMS taken over all di channels.
+    const normed = gatedRmsNorm(E.reshape(y, [B, T, di]), z, this.p(`${pre}.norm.weight`), this.config.layer_norm_epsilon); // (B, T, di)
     const zh = E.hookPoint(`${hook}.z`, E.reshape(normed, [B, T, H, P])); // (B, T, H, P): head ablation happens here, before out_proj
     const out = E.matmul(E.reshape(zh, [B, T, di]), this.p(`${pre}.out_proj.weight`), { transB: true }); // (B, T, d)
     return E.hookPoint(`blocks.${l}.hook_mixer_out`, out);

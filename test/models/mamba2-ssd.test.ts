@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import * as E from '../../src/engine/index.js';
-import { causalConv1d, ssdChunked, ssdPattern } from '../../src/engine/ops/ssd.js';
+import { causalConv1d, gatedRmsNorm, ssdChunked, ssdPattern } from '../../src/engine/ops/ssd.js';
 import { Rng } from '../../src/util/rng.js';
 import { randomTensor } from '../engine/gradcheck.js';
 
@@ -112,11 +112,11 @@ describe('SSD kernels: native against the reference', () => {
     ref.forEach((r, i) => expect(worstRel(nat[i]!, r), `buffer ${i}`).toBeLessThan(1e-4));
   });
 
-  it('causal conv: native equals reference, forward and backward', () => {
+  it('causal conv: native equals reference, forward and backward (sizes that take the threaded paths)', () => {
     const r = new Rng(3);
-    const x = E.variable(randomTensor(r, [3, 40, 70]));
-    const w = E.variable(randomTensor(r, [70, 1, 4], 0.5));
-    const b = E.variable(randomTensor(r, [70], 0.3));
+    const x = E.variable(randomTensor(r, [5, 61, 130]));
+    const w = E.variable(randomTensor(r, [130, 1, 4], 0.5));
+    const b = E.variable(randomTensor(r, [130], 0.3));
     const run = (backend: 'native' | 'reference') => {
       E.useBackend(backend);
       for (const t of [x, w, b]) t.grad?.data.fill(0);
@@ -126,6 +126,27 @@ describe('SSD kernels: native against the reference', () => {
         return y.toFloat32Array();
       });
       return [y, x.grad!.toFloat32Array(), w.grad!.toFloat32Array(), b.grad!.toFloat32Array()];
+    };
+    const ref = run('reference');
+    const nat = run('native');
+    E.useBackend('native');
+    ref.forEach((rv, i) => expect(worstRel(nat[i]!, rv), `buffer ${i}`).toBeLessThan(1e-4));
+  });
+
+  it('gated RMSNorm: native equals reference, forward and backward (ragged row blocks)', () => {
+    const r = new Rng(4);
+    const y = E.variable(randomTensor(r, [3, 45, 260]));
+    const z = E.variable(randomTensor(r, [3, 45, 260], 1.5));
+    const w = E.variable(randomTensor(r, [260], 0.3, 1));
+    const run = (backend: 'native' | 'reference') => {
+      E.useBackend(backend);
+      for (const t of [y, z, w]) t.grad?.data.fill(0);
+      const out = E.tidy(() => {
+        const o = gatedRmsNorm(y, z, w);
+        E.backward(E.sum(E.mul(o, o)));
+        return o.toFloat32Array();
+      });
+      return [out, y.grad!.toFloat32Array(), z.grad!.toFloat32Array(), w.grad!.toFloat32Array()];
     };
     const ref = run('reference');
     const nat = run('native');

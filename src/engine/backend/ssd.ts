@@ -1,6 +1,7 @@
 /**
  * Mamba-2 kernels (native/ssd.c) and their TypeScript reference: the chunked SSD scan, the
- * implicit-attention matrix, and the depthwise causal convolution, each with its backward.
+ * implicit-attention matrix, the depthwise causal convolution and the gated RMSNorm, each with
+ * its backward.
  *
  * Layouts (row-major float32), as in native/ssd.c:
  *   x, y [Bt, T, H, P]   dt [Bt, T, H]   A, D [H]   B, C [Bt, T, N]
@@ -27,6 +28,9 @@ export interface SsdKernels {
   /** y[t,c] = act(bias[c] + Σ_k w[c,k] x[t+k-K+1, c]) on [Bt, T, Cn]; act 1 = SiLU (pre-activation into u). */
   causalConv1dFwd(Bt: number, T: number, Cn: number, K: number, x: F32, w: F32, bias: F32 | null, y: F32, u: F32 | null, act: number): void;
   causalConv1dBwd(Bt: number, T: number, Cn: number, K: number, x: F32, w: F32, u: F32 | null, dy: F32, du: F32 | null, dx: F32 | null, dw: F32 | null, db: F32 | null, act: number): void;
+  /** out = w · g / sqrt(mean(g²) + eps) per row of `cols`, g = y · silu(z); 1/rms into rstd when given. */
+  gatedRmsNormFwd(rows: number, cols: number, y: F32, z: F32, w: F32, eps: number, out: F32, rstd: F32 | null): void;
+  gatedRmsNormBwd(rows: number, cols: number, y: F32, z: F32, w: F32, rstd: F32, dout: F32, dy: F32 | null, dz: F32 | null, dw: F32 | null): void;
 }
 
 const gemm = referenceKernels.gemm;
@@ -349,6 +353,47 @@ export const referenceSsdKernels: SsdKernels = {
       if (db) db[c] = sb;
       if (dw) for (let k = 0; k < K; k++) dw[c * K + k] = sw[k]!;
     }
+  },
+
+  gatedRmsNormFwd(rows, cols, y, z, w, eps, out, rstd) {
+    for (let r = 0; r < rows; r++) {
+      let ss = 0;
+      for (let c = 0; c < cols; c++) {
+        const i = r * cols + c;
+        const g = (y[i]! * z[i]!) / (1 + Math.exp(-z[i]!));
+        out[i] = g;
+        ss += g * g;
+      }
+      const rs = 1 / Math.sqrt(ss / cols + eps);
+      if (rstd) rstd[r] = rs;
+      for (let c = 0; c < cols; c++) out[r * cols + c] = out[r * cols + c]! * rs * w[c]!;
+    }
+  },
+
+  gatedRmsNormBwd(rows, cols, y, z, w, rstd, dout, dy, dz, dw) {
+    const acc = new Float64Array(cols);
+    const g = new Float64Array(cols);
+    const sg = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      const rs = rstd[r]!;
+      let dot = 0;
+      for (let c = 0; c < cols; c++) {
+        const i = r * cols + c;
+        sg[c] = 1 / (1 + Math.exp(-z[i]!));
+        g[c] = y[i]! * z[i]! * sg[c]!;
+        dot += dout[i]! * w[c]! * g[c]!;
+        acc[c] += dout[i]! * g[c]! * rs;
+      }
+      const m = (dot / cols) * rs * rs;
+      for (let c = 0; c < cols; c++) {
+        const i = r * cols + c;
+        const dg = rs * (dout[i]! * w[c]! - g[c]! * m);
+        const s = sg[c]!;
+        if (dy) dy[i] = dg * z[i]! * s;
+        if (dz) dz[i] = dg * y[i]! * s * (1 + z[i]! * (1 - s));
+      }
+    }
+    if (dw) for (let c = 0; c < cols; c++) dw[c] = acc[c]!;
   },
 };
 

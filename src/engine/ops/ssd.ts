@@ -6,6 +6,7 @@
  *   ssdPattern    the implicit attention M [Bt, H, T, T] with y = M x + D x (§3-4: the SSD
  *                 layer as a semiseparable matrix), for saliency and hooks.
  *   causalConv1d  depthwise causal convolution over time (+ bias, optional fused SiLU).
+ *   gatedRmsNorm  Mamba-2's gated RMSNorm, rmsnorm(y · silu(z)) · w, fused (one pass each way).
  *
  * Shapes: x [Bt, T, H, P], dt [Bt, T, H] (after softplus), A [H] (negative), B, C [Bt, T, N]
  * (one group, shared by the heads), D [H].
@@ -134,4 +135,36 @@ export function causalConv1d(x: Tensor, w: Tensor, bias: Tensor, opts: { activat
     throw new Error(`causalConv1d: x [${x.shape}] must be [batch, T, channels] with w [channels, 1, K <= 16] and bias [channels]; got w [${w.shape}], bias [${bias.shape}]`);
   }
   return run1(causalConvOp, [x, w, bias], { silu: (opts.activation ?? 'silu') === 'silu' });
+}
+
+// ---- gated RMSNorm ----
+const gatedRmsNormOp = defineOp<{ eps: number }, { rstd: Tensor }>({
+  name: 'gatedRmsNorm',
+  forward(_k, [y, z, w], { eps }) {
+    const cols = w!.size;
+    const rows = y!.size / cols;
+    const out = empty(y!.shape);
+    const rstd = empty([rows]);
+    ssdKernels().gatedRmsNormFwd(rows, cols, y!.data, z!.data, w!.data, eps, out.data, rstd.data);
+    return { outputs: [out], saved: { rstd } };
+  },
+  backward(_k, [gout], { inputs: [y, z, w], saved, needsGrad }) {
+    const cols = w!.size;
+    const rows = y!.size / cols;
+    const dy = needsGrad[0] ? empty(y!.shape) : null;
+    const dz = needsGrad[1] ? empty(z!.shape) : null;
+    const dw = needsGrad[2] ? empty(w!.shape) : null;
+    ssdKernels().gatedRmsNormBwd(rows, cols, y!.data, z!.data, w!.data, saved.rstd.data, gout!.data, dy?.data ?? null, dz?.data ?? null, dw?.data ?? null);
+    return [dy, dz, dw];
+  },
+});
+
+/**
+ * Mamba-2's gated RMSNorm (HF MambaRMSNormGated, norm_before_gate = False): with g = y · silu(z),
+ * out = w · g / sqrt(mean(g²) + eps) over the last dim. y, z [..., n], w [n].
+ */
+export function gatedRmsNorm(y: Tensor, z: Tensor, w: Tensor, eps = 1e-5): Tensor {
+  const n = y.shape[y.ndim - 1]!;
+  if (z.size !== y.size || z.shape[z.ndim - 1] !== n || w.size !== n) throw new Error(`gatedRmsNorm: y [${y.shape}], z [${z.shape}] and w [${w.shape}] do not fit ([..., n], [..., n], [n])`);
+  return run1(gatedRmsNormOp, [y, z, w], { eps });
 }

@@ -1,6 +1,6 @@
 /** Gradient-check specs for the Mamba-2 ops (src/engine/ops/ssd.ts): ragged and exact chunking, one chunk, the implicit attention, the causal conv. */
 import * as E from '../../../src/engine/index.js';
-import { causalConv1d, ssdChunked, ssdPattern } from '../../../src/engine/ops/ssd.js';
+import { causalConv1d, gatedRmsNorm, ssdChunked, ssdPattern } from '../../../src/engine/ops/ssd.js';
 import type { Rng } from '../../../src/util/rng.js';
 import { randomTensor } from '../gradcheck.js';
 import type { OpSpecs } from './types.js';
@@ -40,4 +40,5 @@ export const specs: OpSpecs = {
     { build: (r) => ({ f: (x, w, b) => causalConv1d(x, w, b), inputs: [v(randomTensor(r, [2, 6, 5])), v(randomTensor(r, [5, 1, 4], 0.5)), v(randomTensor(r, [5], 0.3))] }) },
     { build: (r) => ({ f: (x, w, b) => causalConv1d(x, w, b, { activation: 'none' }), inputs: [v(randomTensor(r, [1, 5, 3])), v(randomTensor(r, [3, 1, 3], 0.5)), v(randomTensor(r, [3], 0.3))] }) },
   ],
+  gatedRmsNorm: [{ build: (r) => ({ f: (y, z, w) => gatedRmsNorm(y, z, w), inputs: [v(randomTensor(r, [2, 3, 6])), v(randomTensor(r, [2, 3, 6], 1.5)), v(randomTensor(r, [6], 0.3, 1))] }) }],
 };
