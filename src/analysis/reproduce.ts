@@ -6,7 +6,9 @@
  *   2. train    every study entry × seed of the preset whose architecture is registered
  *               (the trainer skips complete runs and resumes unfinished ones)
  *   3. eval     the grounding evaluation of every checkpoint (skips evaluated checkpoints)
- *   4. report   aggregate over the runs present and write STUDY/report.html
+ *   4. analyze  the mechanistic suite (analysis/mechanistic.ts: saliency, tuned lens, aggregate heads
+ *               and ablation) on the preset's checkpoints (skips analysed checkpoints)
+ *   5. report   aggregate over the runs present and write STUDY/report.html
  *
  * Re-running the command skips finished work. With --shard i/n only the shard's (entry, seed)
  * jobs are trained and evaluated (see study.ts); the report then covers whatever is present.
@@ -26,9 +28,10 @@ import { UserError } from '../util/errors.js';
 import { ensureDir } from '../util/files.js';
 import { packageRoot } from '../util/version.js';
 import { evaluateRun, type ItemSelection } from './evaluate.js';
+import { analyzeRun } from './mechanistic.js';
 import { aggregateStudy, type HeadlineRow, headlineRows, newStudyFile, parseShard, readStudy, shardJobs, type StudyAggregate, studyJobs, studyPaths, type StudyFile, writeStudy } from './study.js';
 
-export const STAGES = ['corpus', 'train', 'eval', 'report'] as const;
+export const STAGES = ['corpus', 'train', 'eval', 'analyze', 'report'] as const;
 export type Stage = (typeof STAGES)[number];
 
 /**
@@ -40,9 +43,13 @@ export const SYNTH_PRESET_OPTIONS: Record<string, Partial<SynthOptionsInput>> = 
   demo: {},
 };
 
-/** CHILDES corpus options per preset: paper-style targets (CDI rule) plus the paper's templates as a second item set. */
+/**
+ * CHILDES corpus options per preset: targets by the CDI rule, the paper's templates as a second
+ * item set; the cpu preset caps the vocabulary at 5,000 (the full CHILDES copy has about 10,500
+ * words, and the unembedding dominates a small model's step).
+ */
 export const CHILDES_PRESET_OPTIONS: Record<string, Record<string, unknown>> = {
-  cpu: { templates: 'paper' },
+  cpu: { templates: 'paper', max_vocab: 5000 },
   paper: { templates: 'paper' },
 };
 
@@ -182,7 +189,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   ensureDir(dir);
   const stages = new Set<Stage>(opts.stages ?? STAGES);
   const shard = opts.shard ? parseShard(opts.shard) : undefined;
-  const seconds: Record<Stage | 'total', number> = { corpus: 0, train: 0, eval: 0, report: 0, total: 0 };
+  const seconds: Record<Stage | 'total', number> = { corpus: 0, train: 0, eval: 0, analyze: 0, report: 0, total: 0 };
   if (opts.threads) E.setThreads(opts.threads);
 
   const existing = readStudy(dir);
@@ -243,6 +250,11 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
       t = Date.now();
       await evaluateRun({ run: job.dir, corpus: corpusDir, items: opts.items, quiet: opts.quiet });
       seconds.eval += (Date.now() - t) / 1000;
+    }
+    if (stages.has('analyze') && existsSync(join(job.dir, 'checkpoints'))) {
+      t = Date.now();
+      await analyzeRun({ run: job.dir, corpus: corpusDir, quiet: opts.quiet });
+      seconds.analyze += (Date.now() - t) / 1000;
     }
   }
 
