@@ -45,6 +45,19 @@ export function aggregateHeads(scores: readonly HeadScore[], threshold = 0.3): H
   return scores.filter((s) => s.envShare >= threshold).map(({ layer, head }) => ({ layer, head }));
 }
 
+/**
+ * The k heads with the highest mean ENV share (ties: lower layer, then lower head), in layer
+ * order: an alternative to the threshold when ENV tokens fill most of the context, so that even
+ * uniform saliency gives every head a share above 0.30 (the synthetic world's items).
+ */
+export function topHeads(scores: readonly HeadScore[], k: number): HeadRef[] {
+  return [...scores]
+    .sort((a, b) => b.envShare - a.envShare || a.layer - b.layer || a.head - b.head)
+    .slice(0, Math.max(0, k))
+    .map(({ layer, head }) => ({ layer, head }))
+    .sort((a, b) => a.layer - b.layer || a.head - b.head);
+}
+
 function zHookName(model: LanguageModel, layer: number): string {
   if (model.arch === 'gpt2') return `blocks.${layer}.attn.z`;
   if (model.arch === 'mamba2') return `blocks.${layer}.mixer.z`;
@@ -135,32 +148,41 @@ export interface InterventionResult {
   tStatistic: number;
   pValue: number;
   wilcoxonP: number;
+  /** Control draws run, and heads per draw (fewer than |heads| when not enough other heads exist). */
+  controlSets: number;
+  controlSize: number;
   perItem: { original: Float64Array; intervened: Float64Array; control: Float64Array };
 }
 
-/** Ablates `heads`, and each control set, on matched items; compares per item. */
+/**
+ * Ablates `heads`, and each control set, on matched items; compares per item. The control value
+ * of an item is its mean surprisal over the control draws. When every head is selected there is
+ * nothing to draw controls from: control is NaN and no test is run (likewise with no heads).
+ */
 export function interventionTest(model: LanguageModel, items: readonly SurprisalItem[], heads: readonly HeadRef[], opts: { draws?: number; seed?: number; layerMatched?: boolean; batchSize?: number; padId?: number } = {}): InterventionResult {
   const original = itemSurprisal(model, items, [], opts);
   const intervened = heads.length ? itemSurprisal(model, items, ablationHooks(model, heads), opts) : original.slice();
-  const control = new Float64Array(items.length);
-  const sets = heads.length ? controlHeadSets(heads, model.nLayers, model.nHeads, opts) : [];
+  const others = model.nLayers * model.nHeads - heads.length;
+  const sets = heads.length && others > 0 ? controlHeadSets(heads, model.nLayers, model.nHeads, opts) : [];
+  const control = new Float64Array(items.length).fill(sets.length ? 0 : NaN);
   for (const set of sets) {
     const s = itemSurprisal(model, items, ablationHooks(model, set), opts);
     for (let i = 0; i < items.length; i++) control[i]! += s[i]! / sets.length;
   }
-  if (!sets.length) control.set(original);
-  const canTest = heads.length > 0 && items.length > 1 && intervened.some((v, i) => v !== control[i]);
+  const canTest = sets.length > 0 && items.length > 1 && intervened.some((v, i) => v !== control[i]);
   const t = canTest ? pairedTTest(Array.from(intervened), Array.from(control), 'greater') : { statistic: NaN, pValue: NaN };
   const w = canTest ? wilcoxonSignedRank(Array.from(intervened), Array.from(control), { alternative: 'greater' }) : { pValue: NaN };
   return {
     heads: [...heads],
     meanLayer: heads.length ? mean(heads.map((h) => h.layer + 1)) : NaN, // 1-based, like the paper
     intervened: mean(Array.from(intervened)),
-    control: mean(Array.from(control)),
+    control: sets.length ? mean(Array.from(control)) : NaN,
     original: mean(Array.from(original)),
     tStatistic: t.statistic,
     pValue: t.pValue,
     wilcoxonP: w.pValue,
+    controlSets: sets.length,
+    controlSize: sets.length ? sets[0]!.length : 0,
     perItem: { original, intervened, control },
   };
 }

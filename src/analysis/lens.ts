@@ -7,31 +7,43 @@
  *
  * A_l, b_l (an affine map d→d, initialised to the identity) and the fresh norm (initialised
  * from a copy of the final norm) are trained per layer to minimise KL(p_final ‖ q_l) on training
- * sequences, with the base model frozen. Each lens file records the sha256 of the unembedding
+ * sequences, with the base model frozen. The last layer's lens stays the identity: there the
+ * residual stream is the model's output and the logit lens is exact (as in tuned-lens, which has
+ * no translator for the final layer). Each lens file records the sha256 of the unembedding
  * it was trained against and refuses to load against another (tuned-lens's unembed_hash).
  */
 import * as E from '../engine/index.js';
 import { ParamStore, type ParamSpec } from '../engine/index.js';
 import type { LanguageModel } from '../models/types.js';
 import { AdamW } from '../train/optim.js';
-import { BatchSampler } from '../train/data.js';
+import { BatchSampler, evalBatches } from '../train/data.js';
 import { learningRate } from '../train/schedule.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/files.js';
 import { Progress } from '../util/progress.js';
-import { Rng } from '../util/rng.js';
+import { Rng, deriveSeed } from '../util/rng.js';
 import { readSafetensors, writeSafetensors } from '../util/safetensors.js';
 
 export interface LensTrainConfig {
+  /** AdamW updates (linear warm-up, then linear decay to 0). */
   steps: number;
+  /** Training sequences per update. */
   batchSize: number;
+  /** Tokens per training sequence. */
   context: number;
   lr: number;
   warmup: number;
+  /** Seed of the batch sampler (and of the position subsample). */
   seed: number;
+  /**
+   * Positions per update that enter the KL (a seeded uniform subsample of the batch's
+   * batchSize × context positions; 0 or absent: all of them). The base model still runs on whole
+   * sequences; only the lens read-outs, the costly [rows × V] part, are subsampled.
+   */
+  rows?: number;
 }
 
-export const defaultLensConfig: LensTrainConfig = { steps: 300, batchSize: 8, context: 128, lr: 5e-4, warmup: 50, seed: 1 };
+export const defaultLensConfig: LensTrainConfig = { steps: 300, batchSize: 8, context: 128, lr: 5e-4, warmup: 50, seed: 1, rows: 0 };
 
 /** sha256 of the unembedding matrix's bytes: what a lens was trained against. */
 export function unembedHash(model: LanguageModel): string {
@@ -96,6 +108,19 @@ export class TunedLens {
   }
 }
 
+/** k distinct positions of 0..n-1, sorted (seeded partial Fisher-Yates). */
+function sampleRows(n: number, k: number, seed: number): Int32Array {
+  const rng = new Rng(seed);
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(n - i);
+    const t = all[i]!;
+    all[i] = all[j]!;
+    all[j] = t;
+  }
+  return all.subarray(0, k).sort();
+}
+
 function identity(w: Float32Array, d: number): void {
   w.fill(0);
   for (let i = 0; i < d; i++) w[i * d + i] = 1;
@@ -122,30 +147,36 @@ export function trainTunedLens(model: LanguageModel, trainTokens: Uint32Array, c
   const klFirst: number[] = [];
   let klLast: number[] = [];
   const bar = new Progress({ total: config.steps, label: opts.label ?? 'tuned lens', unit: 'steps', quiet: opts.quiet });
+  const total = config.batchSize * config.context;
+  const nRows = config.rows && config.rows > 0 && config.rows < total ? config.rows : total;
   try {
     for (let step = 0; step < config.steps; step++) {
       const batch = sampler.batch(step);
+      const rows = nRows < total ? sampleRows(total, nRows, deriveSeed(config.seed, 'lens-rows', step)) : undefined;
       lens.params.zeroGrad();
       const kl = E.tidy(() => {
         const res = new Map<number, E.Tensor>();
         const logP = E.noGrad(() =>
           E.withHooks(
             names.map((n, l) => ({ name: n, forward: (t: E.Tensor) => void res.set(l, t) })),
-            () => E.logSoftmax(model.forward(batch)), // (B, T, V)
+            () => E.logSoftmax(model.forward(batch, rows ? { logitRows: rows } : {})), // (R, V) or (B, T, V)
           ),
         );
         const P = E.exp(logP); // target distribution, constant
-        const rows = batch.batch * batch.seq;
-        const entropy = -E.noGrad(() => E.sum(E.mul(P, logP)).item()) / rows;
+        const entropy = -E.noGrad(() => E.sum(E.mul(P, logP)).item()) / nRows;
         const perLayer: number[] = [];
-        let total: E.Tensor | null = null;
+        let sum: E.Tensor | null = null;
         for (let l = 0; l < L; l++) {
-          const logQ = E.logSoftmax(lens.logits(model, l, res.get(l)!)); // (B, T, V)
-          const xent = E.scale(E.sum(E.mul(P, logQ)), -1 / rows); // -Σ p log q per position
+          const r = res.get(l)!; // (B, T, d)
+          const h = rows ? E.embedding(E.reshape(r, [total, model.dModel]), rows) : r; // (R, d) or (B, T, d)
+          const logQ = E.logSoftmax(lens.logits(model, l, h)); // (R, V) or (B, T, V)
+          const xent = E.scale(E.sum(E.mul(P, logQ)), -1 / nRows); // -Σ p log q per position
           perLayer.push(xent.item() - entropy); // KL = cross-entropy - H(p)
-          total = total ? E.add(total, xent) : xent;
+          // The last layer's identity lens is the model's own output (KL 0): it is not trained, since
+          // Adam would turn the rounding noise of a zero gradient into drift.
+          if (l < L - 1 || L === 1) sum = sum ? E.add(sum, xent) : xent;
         }
-        E.backward(total!);
+        E.backward(sum!);
         return perLayer;
       });
       if (step === 0) klFirst.push(...kl);
@@ -207,4 +238,38 @@ export function lensSurprisal(model: LanguageModel, lens: TunedLens | null, item
     }
   });
   return out;
+}
+
+/**
+ * Mean KL(final ‖ lens) per layer (nats per position) over held-out windows of `tokens` (the
+ * validation split): how well each layer's lens (null: the logit lens) predicts the model's own
+ * output distribution. Windows are evenly spaced, as in the trainer's validation loss.
+ */
+export function lensKL(model: LanguageModel, lens: TunedLens | null, tokens: Uint32Array, opts: { windows?: number; context?: number; batchSize?: number } = {}): number[] {
+  const L = model.nLayers;
+  const T = Math.min(opts.context ?? 64, tokens.length - 2);
+  const batches = evalBatches(tokens, opts.windows ?? 16, opts.batchSize ?? 8, T);
+  const names = residualHookNames(model);
+  const acc = new Float64Array(L);
+  let positions = 0;
+  E.noGrad(() => {
+    for (const batch of batches) {
+      E.tidy(() => {
+        const res = new Map<number, E.Tensor>();
+        const logP = E.withHooks(
+          names.map((n, l) => ({ name: n, forward: (t: E.Tensor) => void res.set(l, t) })),
+          () => E.logSoftmax(model.forward(batch)), // (B, T, V)
+        );
+        const P = E.exp(logP);
+        const negH = E.sum(E.mul(P, logP)).item(); // Σ p log p
+        for (let l = 0; l < L; l++) {
+          const h = res.get(l)!;
+          const logQ = E.logSoftmax(lens ? lens.logits(model, l, h) : model.readout(h)); // (B, T, V)
+          acc[l]! += negH - E.sum(E.mul(P, logQ)).item(); // Σ p (log p − log q)
+        }
+        positions += batch.batch * batch.seq;
+      });
+    }
+  });
+  return Array.from(acc, (v) => v / Math.max(1, positions));
 }

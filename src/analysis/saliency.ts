@@ -41,14 +41,19 @@ export interface SaliencyResult {
   rows: HeadSaliency[];
   /** Surprisal (nats) of each item's target, from the same forward pass. */
   surprisal: Float64Array;
-  /** Full token × token saliency |A ⊙ ∂L/∂A| of the chosen (layer, head) per item, row-major [T × T] (T = context length). */
+  /**
+   * Per item, the saliency of `mapOf` for display: with attention (GPT-2, Mamba-2) the full
+   * token × token matrix |A ⊙ ∂L/∂A| of the chosen head (head -1: the layer's |Σ_h A ⊙ ∂L/∂A|),
+   * row-major [n × n] (n = the item's context length, zero above the diagonal); for the LSTM the
+   * gradient × input of the chosen layer per position, [n].
+   */
   maps?: Float32Array[];
 }
 
 export interface SaliencyOptions {
   batchSize?: number;
   padId?: number;
-  /** Also return the full saliency matrix of this layer/head for every item (display). */
+  /** Also return the saliency map of this layer and head (-1: the layer flow) for every item (display). */
   mapOf?: { layer: number; head: number };
 }
 
@@ -109,7 +114,7 @@ export function computeSaliency(model: LanguageModel, items: readonly SaliencyIt
           const g = bwd.get(l);
           if (!a || !g) throw new Error(`saliency: no activation or gradient at ${name(l)}`);
           if (kind === 'pattern') collectPattern(rows, items, idx, l, a, g, T, opts.mapOf, maps);
-          else collectInput(rows, items, idx, l, a, g, T);
+          else collectInput(rows, items, idx, l, a, g, T, opts.mapOf, maps);
         }
       });
     }
@@ -167,11 +172,35 @@ function collectPattern(
     }
     const layerRow = Array.from(signed.subarray(0, n), Math.abs);
     rows.push({ item: i, layer, head: -1, ...envStats(layerRow, 0, n, it.envPositions) });
+    if (maps && mapOf && mapOf.layer === layer && mapOf.head === -1) {
+      const m = new Float32Array(n * n);
+      for (let r = 0; r < n; r++) {
+        for (let c = 0; c <= r; c++) {
+          let acc = 0;
+          for (let h = 0; h < H; h++) {
+            const o = ((b * H + h) * T + r) * T + c;
+            acc += A[o]! * G[o]!;
+          }
+          m[r * n + c] = Math.abs(acc);
+        }
+      }
+      maps[i] = m;
+    }
   });
 }
 
 /** Gradient × input per position from x and ∂L/∂x, both [B, T, d] (LSTM). */
-function collectInput(rows: HeadSaliency[], items: readonly SaliencyItem[], idx: number[], layer: number, x: E.Tensor, g: E.Tensor, T: number): void {
+function collectInput(
+  rows: HeadSaliency[],
+  items: readonly SaliencyItem[],
+  idx: number[],
+  layer: number,
+  x: E.Tensor,
+  g: E.Tensor,
+  T: number,
+  mapOf: SaliencyOptions['mapOf'],
+  maps: Float32Array[] | undefined,
+): void {
   const d = x.shape[2]!;
   idx.forEach((i, b) => {
     const it = items[i]!;
@@ -184,5 +213,6 @@ function collectInput(rows: HeadSaliency[], items: readonly SaliencyItem[], idx:
       per[j] = Math.abs(s);
     }
     rows.push({ item: i, layer, head: -1, ...envStats(per, 0, n, it.envPositions) });
+    if (maps && mapOf && mapOf.layer === layer) maps[i] = Float32Array.from(per);
   });
 }

@@ -1,0 +1,664 @@
+/**
+ * The mechanistic suite over the checkpoints of a run (SPEC §6; the paper's claims 3 and 4):
+ *
+ *   saliency   per matched item, layer and head: |A ⊙ ∂L/∂A| on the prediction row (saliency.ts),
+ *              its ENV flow and ENV share; the layer flow I_l; one displayed map per word
+ *   lens       a tuned lens per checkpoint (lens.ts; trained on the training split, base frozen)
+ *              and the logit lens: the target's surprisal per layer in matched and mismatched
+ *              contexts, one-sided Welch t-tests between adjacent layers
+ *   heads      aggregate heads (mean ENV share ≥ threshold), zero-ablated at attn.z / mixer.z on
+ *              every position, against random control sets of as many heads (heads.ts); the
+ *              SPEC §1 intervention table per checkpoint
+ *
+ * `analyzeRun` writes RUN/mechanistic/ (tables: see mechanistic-tables.ts). Work is cached per
+ * (analysis, checkpoint) in RUN/mechanistic/parts/, keyed by the options, the corpus and items
+ * hashes and the checkpoint's sha256, so re-running skips what is done and the tables are rebuilt
+ * from the parts. `analyzeStudy` runs it over the runs of a study (or one shard) and aggregates
+ * across seeds (mechanistic-study.ts).
+ *
+ * Items: the matched contexts of one item set (default: corpus-derived items when the corpus has
+ * them, else template items), cut to the run's context length as in the grounding evaluation.
+ * Image-grounded items (a continuous prefix) are not analysed.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as E from '../engine/index.js';
+import { loadCorpus, loadItems, type Corpus, type EvalItem } from '../data/contract.js';
+import type { LanguageModel } from '../models/types.js';
+import { listCheckpoints, loadCheckpoint } from '../train/checkpoint.js';
+import type { RunConfig } from '../train/config.js';
+import type { RunManifest } from '../train/trainer.js';
+import { UserError } from '../util/errors.js';
+import { ensureDir, readJson, sha256, sha256File, toJsonl, writeCsv, writeFileAtomic, writeJson } from '../util/files.js';
+import { Progress } from '../util/progress.js';
+import { codeVersion } from '../util/version.js';
+import { prepareItems } from './grounding.js';
+import { aggregateHeads, headScores, interventionTest, topHeads } from './heads.js';
+import { defaultLensConfig, type LensTrainConfig, lensKL, lensSurprisal, trainTunedLens, TunedLens, unembedHash } from './lens.js';
+import * as T from './mechanistic-tables.js';
+import { aggregateMechanistic, type MechanisticAggregate } from './mechanistic-study.js';
+import { computeSaliency, type HeadSaliency, type SaliencyItem } from './saliency.js';
+import { mean, pairedTTest, standardError, welchTTest } from './stats.js';
+import { discoverRuns, readStudy, type Shard, shardJobs, studyCorpusDir, studyJobs } from './study.js';
+
+export type Analysis = 'saliency' | 'lens' | 'heads';
+export const ANALYSES: readonly Analysis[] = ['saliency', 'lens', 'heads'];
+
+/** Per-preset defaults: which checkpoints, and the tuned lens's training budget. */
+export interface MechanisticPreset {
+  /** Checkpoints to analyse: all | last | every:N (multiples of N, plus the last) | list:a,b,c. */
+  steps: string;
+  lens: LensTrainConfig;
+}
+
+/**
+ * Lens budgets are sized so that a preset's whole suite costs a fraction of its training: the
+ * demo keeps `groundlab reproduce` within its 10 minutes; cpu takes minutes per checkpoint of the
+ * 12-layer model; paper follows SPEC §6 (AdamW lr 5e-4, 1,000 warm-up steps).
+ */
+export const MECHANISTIC_PRESETS: Record<string, MechanisticPreset> = {
+  tiny: { steps: 'all', lens: { steps: 8, batchSize: 4, context: 32, lr: 2e-3, warmup: 2, seed: 1, rows: 64 } },
+  demo: { steps: 'every:200', lens: { steps: 100, batchSize: 8, context: 64, lr: 3e-3, warmup: 10, seed: 1, rows: 256 } },
+  cpu: { steps: 'all', lens: { steps: 250, batchSize: 8, context: 128, lr: 1e-3, warmup: 25, seed: 1, rows: 512 } },
+  paper: { steps: 'all', lens: { steps: 4000, batchSize: 8, context: 512, lr: 5e-4, warmup: 1000, seed: 1, rows: 0 } },
+};
+const FALLBACK_PRESET: MechanisticPreset = { steps: 'all', lens: defaultLensConfig };
+
+export interface MechanisticOptions {
+  run: string;
+  /** Corpus directory (default: the one in run_config.json; its hash must match). */
+  corpus?: string;
+  analyses?: readonly Analysis[];
+  /** Checkpoint selection (see MechanisticPreset.steps), or explicit steps. Default: the preset's. */
+  steps?: string | number[];
+  /** Item set: corpus, template, or auto (corpus when present). */
+  items?: 'auto' | 'corpus' | 'template';
+  /** At most this many items (spread over words: every word's first item, then second, ...). */
+  maxItems?: number;
+  /** Displayed saliency map: 1-based layer and head (head null: the layer flow), or auto (the layer where ENV flow peaks). */
+  map?: 'auto' | { layer: number; head: number | null };
+  /** Items whose map is kept: the first item of every word, all items, or none. */
+  mapItems?: 'per-word' | 'all' | 'none';
+  /** Tuned-lens training overrides (steps 0: logit lens only). */
+  lens?: Partial<LensTrainConfig>;
+  /** Aggregate heads: mean ENV share ≥ threshold (default 0.30, SPEC §6). */
+  threshold?: number;
+  /**
+   * A second, clearly labelled selection: the K heads with the highest mean ENV share (default
+   * 'auto': 10% of the heads, at least 1; 'none' or 0: off). Useful when ENV tokens fill most of
+   * the context and the threshold selects nearly every head.
+   */
+  top?: number | 'auto' | 'none';
+  draws?: number;
+  controlSeed?: number;
+  layerMatched?: boolean;
+  batchSize?: number;
+  force?: boolean;
+  threads?: number;
+  quiet?: boolean;
+}
+
+export interface MechanisticRunResult {
+  dir: string;
+  arch: string;
+  label: string;
+  seed: number;
+  /** Per analysis: steps computed now and steps reused from the cache. */
+  computed: Record<Analysis, number[]>;
+  reused: Record<Analysis, number[]>;
+  seconds: number;
+}
+
+const FORMAT = 1;
+
+/** An item ready for the suite: matched context (cut to the model's length), ENV positions, mismatched contexts. */
+export interface MechItem {
+  id: string;
+  word: string;
+  source: 'corpus' | 'template';
+  context: Int32Array;
+  target: number;
+  envPositions: number[];
+  mismatches: Int32Array[];
+}
+
+/** Items of one set, cut to maxLen; returns also what was skipped and why. */
+export function prepareMechanisticItems(all: readonly EvalItem[], maxLen: number, set: 'auto' | 'corpus' | 'template', maxItems?: number) {
+  const chosen: 'corpus' | 'template' = set === 'auto' ? (all.some((i) => i.source.kind === 'corpus' && !i.prefix) ? 'corpus' : 'template') : set;
+  const pool = all.filter((i) => i.source.kind === chosen);
+  const skipped: { id: string; reason: string }[] = [];
+  const usable = pool.filter((i) => {
+    if (i.prefix) skipped.push({ id: i.id, reason: 'image-grounded item (continuous prefix): not analysed' });
+    return !i.prefix;
+  });
+  const { prepared, skipped: sk } = prepareItems(usable, maxLen);
+  skipped.push(...sk);
+  let items: MechItem[] = prepared.map((p) => {
+    const cut = p.truncated;
+    const mismatches = p.item.mismatches.map((m) => {
+      if (m.context) return Int32Array.from(m.context.slice(Math.max(0, m.context.length - maxLen)));
+      const c = p.context.slice();
+      for (const s of p.swap) c[s] = m.env_id;
+      return c;
+    });
+    return {
+      id: p.item.id,
+      word: p.item.word,
+      source: p.item.source.kind,
+      context: p.context,
+      target: p.item.target,
+      envPositions: p.item.env_positions.filter((x) => x >= cut).map((x) => x - cut),
+      mismatches,
+    };
+  });
+  if (maxItems !== undefined && maxItems < items.length) {
+    // Spread over words: round-robin over each word's items, in file order.
+    const byWord = new Map<string, MechItem[]>();
+    for (const it of items) byWord.set(it.word, [...(byWord.get(it.word) ?? []), it]);
+    const picked: MechItem[] = [];
+    for (let k = 0; picked.length < maxItems; k++) for (const its of byWord.values()) if (its[k] && picked.length < maxItems) picked.push(its[k]!);
+    const keep = new Set(picked.map((p) => p.id));
+    items = items.filter((i) => keep.has(i.id));
+  }
+  return { set: chosen, items, skipped };
+}
+
+/** Checkpoint steps selected by a spec (all | last | every:N | list:a,b,c) from those present. */
+export function selectSteps(present: readonly number[], spec: string | number[]): number[] {
+  if (Array.isArray(spec)) return present.filter((s) => spec.includes(s));
+  const last = present[present.length - 1];
+  if (spec === 'all') return [...present];
+  if (spec === 'last') return last === undefined ? [] : [last];
+  const every = /^every:(\d+)$/.exec(spec);
+  if (every) {
+    const n = Number(every[1]);
+    if (n < 1) throw new UserError(`steps "${spec}": N must be ≥ 1`);
+    return present.filter((s) => s % n === 0 || s === last);
+  }
+  const list = /^list:([\d,\s]+)$/.exec(spec);
+  if (list) {
+    const want = list[1]!.split(',').map((x) => Number(x.trim()));
+    return present.filter((s) => want.includes(s));
+  }
+  throw new UserError(`steps "${spec}": expected all, last, every:N or list:a,b,c`);
+}
+
+const r6 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x);
+const sig4 = (x: number) => (x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(4)));
+const se = (xs: number[]) => (xs.length >= 2 ? standardError(xs) : NaN);
+const stepName = (step: number) => `step_${String(step).padStart(6, '0')}`;
+
+interface Part<R> {
+  key: unknown;
+  checkpoint_sha256: string;
+  seconds: number;
+  computed_at: string;
+  result: R;
+}
+
+interface SaliencyPart {
+  itemRows: Record<string, unknown>[];
+  rows: Record<string, unknown>[];
+  maps: T.SaliencyMapRecord[];
+  /** Raw per (item, layer, head) rows (0-based, head -1 = layer) for the heads analysis. */
+  raw: HeadSaliency[];
+}
+
+interface LensPart {
+  itemRows: Record<string, unknown>[];
+  rows: Record<string, unknown>[];
+  tests: Record<string, unknown>[];
+  training: Record<string, unknown>[];
+}
+
+interface HeadsPart {
+  heads: Record<string, unknown>[];
+  /** One row per selection rule. */
+  intervention: Record<string, unknown>[];
+  itemRows: Record<string, unknown>[];
+}
+
+function readRunConfig(run: string): RunConfig {
+  const p = join(run, 'run_config.json');
+  if (!existsSync(p)) throw new UserError(`${run} is not a run directory: run_config.json is missing (train one with "groundlab train")`);
+  return readJson<RunConfig>(p);
+}
+
+function readPart<R>(path: string, key: unknown, sha: string): Part<R> | null {
+  if (!existsSync(path)) return null;
+  try {
+    const p = readJson<Part<R>>(path);
+    return JSON.stringify(p.key) === JSON.stringify(key) && p.checkpoint_sha256 === sha ? p : null;
+  } catch {
+    return null; // a torn or foreign file: recompute
+  }
+}
+
+/** Runs the mechanistic suite over the checkpoints of one run. */
+export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticRunResult> {
+  const t0 = performance.now();
+  const run = opts.run;
+  const cfg = readRunConfig(run);
+  const corpusDir = opts.corpus ?? cfg.corpus.dir;
+  if (!existsSync(join(corpusDir, 'vocab.json'))) throw new UserError(`the corpus of ${run} is not at ${corpusDir}; pass --corpus DIR (the directory the run was trained on)`);
+  const corpus = loadCorpus(corpusDir);
+  if (corpus.hash !== cfg.corpus.hash) throw new UserError(`${corpusDir} is not the corpus ${run} was trained on (hash ${corpus.hash.slice(0, 12)} vs ${cfg.corpus.hash.slice(0, 12)} in run_config.json)`);
+  const preset = MECHANISTIC_PRESETS[cfg.preset] ?? FALLBACK_PRESET;
+  const analyses = new Set<Analysis>(opts.analyses ?? ANALYSES);
+  if (analyses.has('heads')) analyses.add('saliency'); // heads are chosen from the saliency of the same checkpoint
+  const { set, items, skipped } = prepareMechanisticItems(loadItems(corpusDir), cfg.train.context, opts.items ?? 'auto', opts.maxItems);
+  if (!items.length) throw new UserError(`no usable ${opts.items && opts.items !== 'auto' ? opts.items + ' ' : ''}items in ${corpusDir}/items.jsonl for the mechanistic suite${skipped[0] ? ` (${skipped.length} skipped: ${skipped[0].reason})` : ''}`);
+  const lensCfg: LensTrainConfig = { ...preset.lens, ...(opts.lens ?? {}) };
+  lensCfg.context = Math.min(lensCfg.context, cfg.train.context); // the model's positions
+  const mapItems = opts.mapItems ?? 'per-word';
+  const common = { format: FORMAT, corpus_hash: corpus.hash, items_sha256: sha256(readFileSync(join(corpusDir, 'items.jsonl'))), items: set, max_items: opts.maxItems ?? null, max_len: cfg.train.context };
+  const keys: Record<Analysis, unknown> = {
+    saliency: { ...common, map: opts.map ?? 'auto', map_items: mapItems },
+    lens: { ...common, lens: lensCfg },
+    heads: { ...common, selections: headSelections(opts), draws: opts.draws ?? 20, control_seed: opts.controlSeed ?? 1, layer_matched: opts.layerMatched ?? false },
+  };
+
+  const out = ensureDir(join(run, T.MECH_DIR));
+  const partPath = (a: Analysis, step: number) => join(out, 'parts', a, `${stepName(step)}.json`);
+  const lensPath = (step: number) => join(out, 'lens', `${stepName(step)}.safetensors`);
+  const runManifest = existsSync(join(run, 'manifest.json')) ? readJson<RunManifest>(join(run, 'manifest.json')) : null;
+  const shaOf = (step: number, path: string) => runManifest?.checkpoints.find((c) => c.step === step)?.sha256 ?? sha256File(path);
+  const present = listCheckpoints(run);
+  const steps = selectSteps(
+    present.map((c) => c.step),
+    opts.steps ?? preset.steps,
+  );
+  const ckpts = present.filter((c) => steps.includes(c.step));
+  if (opts.threads) E.setThreads(opts.threads);
+
+  const ident = { arch: cfg.arch, label: cfg.label, seed: cfg.seed };
+  const computed: Record<Analysis, number[]> = { saliency: [], lens: [], heads: [] };
+  const reused: Record<Analysis, number[]> = { saliency: [], lens: [], heads: [] };
+  const order = ANALYSES.filter((a) => analyses.has(a));
+  const bar = new Progress({ total: ckpts.length, label: `analyze ${cfg.label} seed ${cfg.seed}`, unit: 'checkpoints', quiet: opts.quiet || !ckpts.length });
+  const saliencyItems: SaliencyItem[] = items.map((it) => ({ context: it.context, target: it.target, envPositions: it.envPositions }));
+  const parts: { [A in Analysis]: Map<number, Part<A extends 'saliency' ? SaliencyPart : A extends 'lens' ? LensPart : HeadsPart>> } = {
+    saliency: new Map(),
+    lens: new Map(),
+    heads: new Map(),
+  };
+
+  for (const c of ckpts) {
+    const sha = shaOf(c.step, c.path);
+    let model: LanguageModel | null = null;
+    const getModel = () => (model ??= loadCheckpoint(c.path).model);
+    const status: string[] = [];
+    for (const a of order) {
+      if (a === 'heads' && getModel().nHeads === 0) continue; // the LSTM has no heads
+      const cached = opts.force ? null : readPart<never>(partPath(a, c.step), keys[a], sha);
+      if (cached) {
+        (parts[a] as Map<number, unknown>).set(c.step, cached);
+        reused[a].push(c.step);
+        continue;
+      }
+      const ta = performance.now();
+      let result: SaliencyPart | LensPart | HeadsPart;
+      const base = { ...ident, step: c.step, items: set };
+      if (a === 'saliency') {
+        result = saliencyStep(getModel(), items, saliencyItems, corpus, base, opts, mapItems);
+        const peak = peakLayer(result.rows);
+        status.push(`ENV flow peaks at layer ${peak}`);
+      } else if (a === 'lens') {
+        result = lensStep(getModel(), items, corpus, base, lensCfg, lensPath(c.step), sha, opts);
+        status.push('lens');
+      } else {
+        const sal = parts.saliency.get(c.step);
+        if (!sal) throw new Error(`heads: no saliency for step ${c.step}`);
+        result = headsStep(getModel(), items, sal.result.raw, base, opts);
+        status.push(`${(result as HeadsPart).intervention[0]!.n_heads} aggregate heads`);
+      }
+      const part: Part<typeof result> = { key: keys[a], checkpoint_sha256: sha, seconds: r6((performance.now() - ta) / 1000), computed_at: new Date().toISOString(), result };
+      ensureDir(join(out, 'parts', a));
+      writeJson(partPath(a, c.step), part);
+      (parts[a] as Map<number, unknown>).set(c.step, part);
+      computed[a].push(c.step);
+    }
+    bar.tick(1, `step ${c.step}${status.length ? ': ' + status.join(', ') : ''}`);
+    E.pool.clear();
+  }
+  bar.done();
+
+  // Tables, rebuilt from the parts of the selected checkpoints (in step order).
+  const sorted = <R>(m: Map<number, Part<R>>) => [...m.entries()].sort((x, y) => x[0] - y[0]).map(([, p]) => p.result);
+  if (analyses.has('saliency')) {
+    const s = sorted(parts.saliency);
+    writeCsv(join(out, T.MECH_FILES.saliencyItems), s.flatMap((p) => p.itemRows), T.SALIENCY_ITEM_COLUMNS);
+    writeCsv(join(out, T.MECH_FILES.saliency), s.flatMap((p) => p.rows), T.SALIENCY_COLUMNS);
+    writeFileAtomic(join(out, T.MECH_FILES.maps), toJsonl(s.flatMap((p) => p.maps)));
+  }
+  if (analyses.has('lens')) {
+    const s = sorted(parts.lens);
+    writeCsv(join(out, T.MECH_FILES.lensItems), s.flatMap((p) => p.itemRows), T.LENS_ITEM_COLUMNS);
+    writeCsv(join(out, T.MECH_FILES.lens), s.flatMap((p) => p.rows), T.LENS_COLUMNS);
+    writeCsv(join(out, T.MECH_FILES.lensTests), s.flatMap((p) => p.tests), T.LENS_TEST_COLUMNS);
+    writeCsv(join(out, T.MECH_FILES.lensTraining), s.flatMap((p) => p.training), T.LENS_TRAINING_COLUMNS);
+  }
+  if (analyses.has('heads') && parts.heads.size) {
+    const s = sorted(parts.heads);
+    writeCsv(join(out, T.MECH_FILES.heads), s.flatMap((p) => p.heads), T.HEAD_COLUMNS);
+    writeCsv(join(out, T.MECH_FILES.intervention), s.flatMap((p) => p.intervention), T.INTERVENTION_COLUMNS);
+    writeCsv(join(out, T.MECH_FILES.interventionItems), s.flatMap((p) => p.itemRows), T.INTERVENTION_ITEM_COLUMNS);
+  }
+  const manifestPath = join(out, T.MECH_FILES.manifest);
+  const prev = existsSync(manifestPath) ? readJson<Record<string, unknown>>(manifestPath) : {};
+  const perAnalysis: Record<string, unknown> = { ...((prev.analyses as Record<string, unknown>) ?? {}) };
+  for (const a of order) {
+    const m = parts[a] as Map<number, Part<unknown>>;
+    if (!m.size) continue;
+    perAnalysis[a] = {
+      key: keys[a],
+      steps: Object.fromEntries([...m.entries()].sort((x, y) => x[0] - y[0]).map(([s, p]) => [String(s), { checkpoint_sha256: p.checkpoint_sha256, seconds: p.seconds, computed_at: p.computed_at }])),
+    };
+  }
+  writeJson(manifestPath, { code_version: codeVersion(), run: ident, items: { set, count: items.length, skipped }, analyses: perAnalysis });
+  return { dir: run, ...ident, computed, reused, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** The layer (1-based) with the highest mean ENV flow of the layer flow. */
+export function peakLayer(rows: readonly Record<string, unknown>[]): number {
+  let best = NaN;
+  let bestFlow = -Infinity;
+  for (const r of rows) {
+    if (r.unit !== 'layer') continue;
+    const f = Number(r.env_flow);
+    if (f > bestFlow) {
+      bestFlow = f;
+      best = Number(r.layer);
+    }
+  }
+  return best;
+}
+
+type Base = { arch: string; label: string; seed: number; step: number; items: string };
+
+function saliencyStep(model: LanguageModel, items: MechItem[], sItems: SaliencyItem[], corpus: Corpus, base: Base, opts: MechanisticOptions, mapItems: string): SaliencyPart {
+  const res0 = computeSaliency(model, sItems, { batchSize: opts.batchSize ?? 32, padId: corpus.padId });
+  const surprisal = res0.surprisal;
+  const raw = res0.rows.sort((a, b) => a.item - b.item || a.layer - b.layer || (a.head < 0 ? 1 : b.head < 0 ? -1 : a.head - b.head));
+  const unit = (h: number) => (h < 0 ? 'layer' : 'head');
+  const itemRows = raw.map((r) => ({
+    ...base,
+    item: items[r.item]!.id,
+    word: items[r.item]!.word,
+    layer: r.layer + 1,
+    unit: unit(r.head),
+    head: r.head < 0 ? '' : r.head + 1,
+    env_flow: sig4(r.envFlow),
+    env_share: r6(r.envShare),
+    row_total: sig4(r.rowTotal),
+    n_env: items[r.item]!.envPositions.length,
+    n_tokens: items[r.item]!.context.length,
+  }));
+  // Means over items per (layer, head).
+  const groups = new Map<string, HeadSaliency[]>();
+  for (const r of raw) {
+    const k = `${r.layer}/${r.head}`;
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
+  }
+  const rows = [...groups.values()]
+    .map((g) => {
+      const flow = g.map((r) => r.envFlow);
+      const share = g.map((r) => r.envShare);
+      return {
+        ...base,
+        layer: g[0]!.layer + 1,
+        unit: unit(g[0]!.head),
+        head: g[0]!.head < 0 ? '' : g[0]!.head + 1,
+        n_items: g.length,
+        env_flow: sig4(mean(flow)),
+        env_flow_se: sig4(se(flow)),
+        env_share: r6(mean(share)),
+        env_share_se: r6(se(share)),
+        row_total: sig4(mean(g.map((r) => r.rowTotal))),
+      };
+    })
+    .sort((a, b) => a.layer - b.layer || (a.unit === b.unit ? Number(a.head) - Number(b.head) : a.unit === 'layer' ? -1 : 1));
+
+  // Displayed maps: one layer (or head) for the chosen items, in a second, smaller pass.
+  const maps: T.SaliencyMapRecord[] = [];
+  if (mapItems !== 'none') {
+    const which = opts.map && opts.map !== 'auto' ? opts.map : { layer: peakLayer(rows), head: null };
+    const layer0 = which.layer - 1;
+    if (layer0 < 0 || layer0 >= model.nLayers) throw new UserError(`--map-layer ${which.layer}: the model has layers 1..${model.nLayers}`);
+    const head0 = which.head === null || model.nHeads === 0 ? -1 : which.head - 1;
+    if (head0 >= model.nHeads) throw new UserError(`--map-head ${which.head}: the model has heads 1..${model.nHeads}`);
+    const seen = new Set<string>();
+    const idx = items.map((_, i) => i).filter((i) => mapItems === 'all' || (!seen.has(items[i]!.word) && seen.add(items[i]!.word)));
+    const res = computeSaliency(
+      model,
+      idx.map((i) => sItems[i]!),
+      { batchSize: opts.batchSize ?? 32, padId: corpus.padId, mapOf: { layer: layer0, head: head0 } },
+    );
+    const shareOf = new Map(raw.filter((r) => r.layer === layer0 && r.head === head0).map((r) => [r.item, r.envShare]));
+    idx.forEach((i, k) => {
+      const it = items[i]!;
+      const m = res.maps![k]!;
+      const n = it.context.length;
+      const kind = model.nHeads === 0 ? 'input' : 'attention';
+      const saliency = kind === 'input' ? Array.from(m, sig4) : Array.from({ length: n }, (_, r) => Array.from(m.subarray(r * n, r * n + r + 1), sig4));
+      maps.push({
+        ...base,
+        item: it.id,
+        word: it.word,
+        layer: layer0 + 1,
+        head: head0 < 0 ? null : head0 + 1,
+        kind,
+        tokens: Array.from(it.context, (t) => corpus.vocab[t] ?? String(t)),
+        env_positions: it.envPositions,
+        target: corpus.vocab[it.target] ?? String(it.target),
+        surprisal: r6(surprisal[i]!),
+        env_share: r6(shareOf.get(i) ?? NaN),
+        saliency,
+      });
+    });
+  }
+  return { itemRows, rows, maps, raw };
+}
+
+function lensStep(model: LanguageModel, items: MechItem[], corpus: Corpus, base: Base, cfg: LensTrainConfig, path: string, sha: string, opts: MechanisticOptions): LensPart {
+  const L = model.nLayers;
+  const t0 = performance.now();
+  let lens: TunedLens | null = null;
+  let klFirst: number[] = [];
+  let klLast: number[] = [];
+  if (cfg.steps > 0) {
+    // Reuse a lens file trained with the same settings against this very unembedding.
+    if (!opts.force && existsSync(path)) {
+      try {
+        const l = TunedLens.load(path, model);
+        if (JSON.stringify(l.config) === JSON.stringify(cfg)) lens = l;
+      } catch {
+        lens = null;
+      }
+    }
+    if (!lens) {
+      const trained = trainTunedLens(model, corpus.splits.train, cfg, { quiet: true });
+      lens = trained.lens;
+      klFirst = trained.klFirst;
+      klLast = trained.klLast;
+      ensureDir(join(path, '..'));
+      lens.save(path, { checkpoint_sha256: sha, step: String(base.step) });
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const valTokens = corpus.splits.val.length > 66 ? corpus.splits.val : corpus.splits.train;
+  const valCtx = Math.min(64, cfg.context);
+  const klLogit = lensKL(model, null, valTokens, { context: valCtx });
+  const klTuned = lens ? lensKL(model, lens, valTokens, { context: valCtx }) : [];
+  const training = Array.from({ length: L }, (_, l) => ({
+    ...base,
+    layer: l + 1,
+    kl_logit_val: r6(klLogit[l]!),
+    kl_tuned_val: lens ? r6(klTuned[l]!) : '',
+    kl_train_first: klFirst.length ? r6(klFirst[l]!) : '',
+    kl_train_last: klLast.length ? r6(klLast[l]!) : '',
+    lens_steps: cfg.steps,
+    lens_rows: cfg.rows ?? 0,
+    lens_lr: cfg.lr,
+    seconds: r6(seconds),
+  })).map(({ items: _i, ...r }) => r);
+
+  // Surprisal per layer: matched contexts, then every mismatched context.
+  const seqs = [...items.map((it) => ({ context: it.context, target: it.target })), ...items.flatMap((it) => it.mismatches.map((m) => ({ context: m, target: it.target })))];
+  const lenses: [string, TunedLens | null][] = lens ? [['tuned', lens], ['logit', null]] : [['logit', null]];
+  const itemRows: Record<string, unknown>[] = [];
+  const rows: Record<string, unknown>[] = [];
+  const tests: Record<string, unknown>[] = [];
+  for (const [name, ln] of lenses) {
+    const s = lensSurprisal(model, ln, seqs, { batchSize: 64, padId: corpus.padId }); // s[l][sequence]
+    const perCond: Record<string, number[][]> = { matched: [], mismatched: [] };
+    for (let l = 0; l < L; l++) {
+      const matched = items.map((_, i) => s[l]![i]!);
+      let k = items.length;
+      const mismatched = items.map((it) => {
+        const v = it.mismatches.map(() => s[l]![k++]!);
+        return v.length ? mean(v) : NaN;
+      });
+      perCond.matched!.push(matched);
+      perCond.mismatched!.push(mismatched);
+    }
+    for (const cond of ['matched', 'mismatched'] as const) {
+      const byLayer = perCond[cond]!;
+      for (let l = 0; l < L; l++) {
+        const v = byLayer[l]!.filter(Number.isFinite);
+        items.forEach((it, i) => itemRows.push({ ...base, lens: name, condition: cond, layer: l + 1, item: it.id, word: it.word, surprisal: r6(byLayer[l]![i]!) }));
+        rows.push({ ...base, lens: name, condition: cond, layer: l + 1, n_items: v.length, surprisal: v.length ? r6(mean(v)) : NaN, se: r6(se(v)) });
+      }
+      for (let l = 0; l + 1 < L; l++) {
+        const a = byLayer[l]!;
+        const b = byLayer[l + 1]!;
+        const ok = a.map((x, i) => Number.isFinite(x) && Number.isFinite(b[i]!));
+        const aa = a.filter((_, i) => ok[i]);
+        const bb = b.filter((_, i) => ok[i]);
+        const w = aa.length >= 2 ? welchTTest(aa, bb, 'greater') : null;
+        const p = aa.length >= 2 ? pairedTTest(aa, bb, 'greater') : null;
+        tests.push({
+          ...base, lens: name, condition: cond, layer_from: l + 1, layer_to: l + 2,
+          mean_from: aa.length ? r6(mean(aa)) : NaN, mean_to: bb.length ? r6(mean(bb)) : NaN, drop: aa.length ? r6(mean(aa) - mean(bb)) : NaN,
+          welch_t: w ? r6(w.statistic) : NaN, welch_df: w ? r6(w.df) : NaN, welch_p: w ? w.pValue : NaN,
+          paired_t: p ? r6(p.statistic) : NaN, paired_p: p ? p.pValue : NaN,
+        });
+      }
+    }
+  }
+  return { itemRows, rows, tests, training };
+}
+
+/** Parses a head selection rule: threshold:X, top:K, or top:auto (10% of the model's heads, at least 1). */
+export function parseSelection(rule: string, totalHeads: number): { rule: string; kind: 'threshold' | 'top'; value: number } {
+  const m = /^(threshold|top):(auto|\d*\.?\d+)$/.exec(rule.trim());
+  if (!m || (m[1] === 'threshold' && m[2] === 'auto')) throw new UserError(`head selection "${rule}": expected threshold:X (0..1), top:K or top:auto`);
+  if (m[1] === 'threshold') return { rule: `threshold:${Number(m[2])}`, kind: 'threshold', value: Number(m[2]) };
+  const k = m[2] === 'auto' ? Math.max(1, Math.round(0.1 * totalHeads)) : Math.round(Number(m[2]));
+  return { rule: `top:${k}`, kind: 'top', value: k };
+}
+
+/** The selection rules of a run: the threshold (SPEC §6), then the top-K rule unless disabled. */
+export function headSelections(opts: Pick<MechanisticOptions, 'threshold' | 'top'>): string[] {
+  const rules = [`threshold:${opts.threshold ?? 0.3}`];
+  const top = opts.top ?? 'auto';
+  if (top !== 'none' && top !== 0) rules.push(`top:${top}`);
+  return rules;
+}
+
+function headsStep(model: LanguageModel, items: MechItem[], raw: HeadSaliency[], base: Base, opts: MechanisticOptions): HeadsPart {
+  const scores = headScores(raw);
+  const total = model.nLayers * model.nHeads;
+  const heads: Record<string, unknown>[] = [];
+  const intervention: Record<string, unknown>[] = [];
+  const itemRows: Record<string, unknown>[] = [];
+  const seenRules = new Set<string>();
+  for (const r of headSelections(opts)) {
+    const sel = parseSelection(r, total);
+    if (seenRules.has(sel.rule)) continue;
+    seenRules.add(sel.rule);
+    const selection = sel.rule;
+    const chosen = sel.kind === 'top' ? topHeads(scores, sel.value) : aggregateHeads(scores, sel.value);
+    const isChosen = new Set(chosen.map((h) => `${h.layer}/${h.head}`));
+    for (const s of scores) {
+      heads.push({
+        ...base,
+        layer: s.layer + 1,
+        head: s.head + 1,
+        n_items: items.length,
+        env_share: r6(s.envShare),
+        env_flow: sig4(s.envFlow),
+        aggregate: isChosen.has(`${s.layer}/${s.head}`) ? 1 : 0,
+        selection,
+      });
+    }
+    const res = interventionTest(
+      model,
+      items.map((it) => ({ context: it.context, target: it.target })),
+      chosen,
+      { draws: opts.draws ?? 20, seed: opts.controlSeed ?? 1, layerMatched: opts.layerMatched ?? false, batchSize: 64 },
+    );
+    intervention.push({
+      ...base,
+      selection,
+      threshold: sel.kind === 'threshold' ? sel.value : NaN,
+      n_heads: chosen.length,
+      heads: chosen.map((h) => `L${h.layer + 1}H${h.head + 1}`).join(';'),
+      mean_layer: chosen.length ? r6(res.meanLayer) : NaN,
+      n_items: items.length,
+      original: r6(res.original),
+      intervened: r6(res.intervened),
+      control: r6(res.control),
+      diff: r6(res.intervened - res.control),
+      t: r6(res.tStatistic),
+      p: res.pValue,
+      wilcoxon_p: res.wilcoxonP,
+      draws: res.controlSets,
+      control_size: res.controlSize,
+      layer_matched: opts.layerMatched ? 1 : 0,
+    });
+    items.forEach((it, i) =>
+      itemRows.push({
+        ...base,
+        selection,
+        item: it.id,
+        word: it.word,
+        original: r6(res.perItem.original[i]!),
+        intervened: r6(res.perItem.intervened[i]!),
+        control: r6(res.perItem.control[i]!), // NaN (NA) without controls
+      }),
+    );
+  }
+  return { heads, intervention, itemRows };
+}
+
+export type AnalyzeStudyOptions = Omit<MechanisticOptions, 'run' | 'corpus'> & {
+  study: string;
+  shard?: Shard;
+  onRun?: (job: { label: string; seed: number; dir: string }) => void;
+};
+
+/** Runs the suite over every run of a study (or one shard) that has checkpoints, then aggregates across seeds. */
+export async function analyzeStudy(opts: AnalyzeStudyOptions): Promise<{ results: MechanisticRunResult[]; missing: string[]; aggregate: MechanisticAggregate }> {
+  const dir = opts.study;
+  const study = readStudy(dir);
+  if (!study && !existsSync(join(dir, 'runs'))) throw new UserError(`${dir} is not a study directory: no study.json and no runs/`);
+  const corpus = studyCorpusDir(dir, study);
+  const jobs: { index: number; label: string; seed: number; dir: string }[] = study
+    ? studyJobs(dir, study)
+    : discoverRuns(dir).map((r, index) => ({ index, label: r.config.label, seed: r.config.seed, dir: r.dir }));
+  const results: MechanisticRunResult[] = [];
+  const missing: string[] = [];
+  const { study: _s, shard, onRun, ...rest } = opts;
+  for (const job of shardJobs(jobs, shard)) {
+    if (!existsSync(join(job.dir, 'run_config.json')) || !listCheckpoints(job.dir).length) {
+      missing.push(job.dir);
+      continue;
+    }
+    onRun?.(job);
+    results.push(await analyzeRun({ ...rest, run: job.dir, corpus: existsSync(join(corpus, 'vocab.json')) ? corpus : undefined }));
+  }
+  return { results, missing, aggregate: aggregateMechanistic(dir) };
+}

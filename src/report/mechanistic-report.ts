@@ -1,0 +1,349 @@
+/**
+ * The mechanistic sections of the study report (SPEC §6; the paper's claims 3 and 4), drawn from
+ * STUDY/mechanistic/ and RUN/mechanistic/ (analysis/mechanistic-study.ts): they fill the study
+ * report's extension slots `saliency` (60), `lens` (65) and `heads` (70).
+ *
+ *   saliency  layer × checkpoint heatmap of the ENV saliency flow per model, where it peaks, and a
+ *             token-level view of one item (like the paper's Figure 1) with its full map
+ *   lens      tuned-lens (and logit-lens) surprisal of the target per layer, one curve per
+ *             checkpoint, matched and mismatched; adjacent-layer drops with Welch tests
+ *   heads     layer × head grid of ENV shares with the aggregate heads outlined; the intervention
+ *             table per checkpoint (SPEC §1), its curves, and the paper's numbers beside it
+ *
+ * No engine code: only tables are read.
+ */
+import { aggregateMechanistic, type MechanisticAggregate, readSaliencyMaps } from '../analysis/mechanistic-study.js';
+import type { SaliencyMapRecord } from '../analysis/mechanistic-tables.js';
+import type { SummaryRow } from '../analysis/tables.js';
+import { heatmap, headGrid, layerCurvesChart, lineBandChart } from './charts.js';
+import { parseTaggedToken, type Row } from './html.js';
+import type { StudyReportContext, StudyReportSection } from './study-report.js';
+
+const fmtP = (p: unknown): string => {
+  const v = Number(p);
+  if (p === '' || p === undefined || p === null || !Number.isFinite(v)) return 'NA';
+  return v < 1e-4 ? v.toExponential(1) : v < 0.001 ? v.toFixed(4) : v.toFixed(3);
+};
+const f2 = (x: unknown): string => (x !== '' && Number.isFinite(Number(x)) ? Number(x).toFixed(2) : 'NA');
+
+/** The paper's intervention table (SPEC §1): 12-layer GPT-2 on CHILDES, means over 5 seeds. */
+export const PAPER_INTERVENTION = [
+  { step: 5000, n_heads: 2.28, mean_layer: 7.38, intervened: 6.51, control: 6.39, original: 6.38, p: '< 0.001' },
+  { step: 10000, n_heads: 5.09, mean_layer: 7.28, intervened: 5.86, control: 5.29, original: 5.3, p: '< 0.001' },
+  { step: 20000, n_heads: 6.71, mean_layer: 7.52, intervened: 5.62, control: 4.76, original: 4.77, p: '< 0.001' },
+];
+
+/** The paper's tuned-lens surprisal of the target by layer 1..12 (matched contexts, SPEC §1). */
+export const PAPER_LENS: Record<number, number[]> = {
+  10000: [6.57, 5.9, 5.82, 5.82, 5.72, 5.63, 5.55, 5.42, 5.41, 5.39, 5.35, 5.3],
+  20000: [6.57, 5.71, 5.55, 5.55, 5.47, 5.39, 5.27, 5.0, 4.92, 4.87, 4.84, 4.77],
+};
+
+// One aggregate per report build (the three sections share it).
+const cache = new WeakMap<StudyReportContext, MechanisticAggregate>();
+function mech(ctx: StudyReportContext): MechanisticAggregate {
+  let a = cache.get(ctx);
+  if (!a) {
+    a = aggregateMechanistic(ctx.dir);
+    cache.set(ctx, a);
+  }
+  return a;
+}
+
+const labelsWith = (ctx: StudyReportContext, rows: SummaryRow[]) => ctx.labels.filter((l) => rows.some((r) => r.label === l));
+const stepsOf = (rows: SummaryRow[]) => [...new Set(rows.map((r) => r.step as number))].sort((a, b) => a - b);
+const archOf = (rows: SummaryRow[], label: string) => String(rows.find((r) => r.label === label)?.arch ?? '');
+
+/** The layer with the highest mean ENV flow at each step of a label. */
+function peaks(rows: SummaryRow[]): Map<number, SummaryRow> {
+  const best = new Map<number, SummaryRow>();
+  for (const r of rows) {
+    if (r.unit !== 'layer') continue;
+    const b = best.get(r.step as number);
+    if (!b || (r.env_flow as number) > (b.env_flow as number)) best.set(r.step as number, r);
+  }
+  return best;
+}
+
+/** The displayed map for a label: the most ENV-directed of the per-word maps at the last analysed step (first seed). */
+function pickMap(ctx: StudyReportContext, agg: MechanisticAggregate, label: string): SaliencyMapRecord | null {
+  const runs = agg.runs.filter((r) => r.config.label === label).sort((a, b) => a.config.seed - b.config.seed);
+  for (const run of runs) {
+    const maps = readSaliencyMaps(run.dir);
+    if (!maps.length) continue;
+    const last = Math.max(...maps.map((m) => m.step));
+    const atLast = maps.filter((m) => m.step === last);
+    const lens = atLast.map((m) => m.tokens.length).sort((a, b) => a - b);
+    const median = lens[Math.floor(lens.length / 2)] ?? 0;
+    const cands = atLast.filter((m) => m.tokens.length >= Math.max(4, median) && m.tokens.length <= 40);
+    const pool = cands.length ? cands : atLast;
+    return pool.reduce((a, m) => ((Number.isFinite(m.env_share) ? m.env_share : -1) > (Number.isFinite(a.env_share) ? a.env_share : -1) ? m : a));
+  }
+  return null;
+}
+
+const saliencySection: StudyReportSection = {
+  id: 'saliency',
+  title: 'Where: saliency flow from ENV tokens',
+  order: 60,
+  async render(ctx) {
+    const agg = mech(ctx);
+    const rows = agg.studySaliency.filter((r) => r.unit === 'layer');
+    const labels = labelsWith(ctx, rows);
+    if (!labels.length) return false;
+    const b = ctx.builder;
+    b.section('Where: saliency flow from ENV tokens');
+    b.text([
+      'Saliency (Wang et al. 2023): for each matched item, L is the surprisal of the target v<LAN> at the last position, and the saliency of head h in layer l is |A ⊙ ∂L/∂A| on its attention matrix A (Mamba-2: the SSD\'s implicit attention M = L ∘ (C Bᵀ) per head; the LSTM: gradient × input on each layer\'s input, |Σ_d x ∂L/∂x| per position). The layer flow is |Σ_h A ⊙ ∂L/∂A|. The ENV flow of a layer is the mean of the prediction row of its saliency over the ENV positions; the ENV share is the part of the whole prediction row that comes from ENV positions.',
+      'The paper finds the ENV flow peaking in the middle layers (7 to 9 of 12) once grounding has emerged.',
+    ]);
+    const peakRows: Row[] = [];
+    for (const label of labels) {
+      const mine = rows.filter((r) => r.label === label);
+      const steps = stepsOf(mine);
+      const nLayers = Math.max(...mine.map((r) => r.layer as number));
+      // ENV flow relative to the largest layer at the same checkpoint: where, not how much (gradients shrink as the loss falls).
+      const maxAt = new Map<number, number>();
+      for (const r of mine) maxAt.set(r.step as number, Math.max(maxAt.get(r.step as number) ?? 0, r.env_flow as number));
+      const cells = mine.map((r) => ({ step: r.step, layer: r.layer, rel: (r.env_flow as number) / (maxAt.get(r.step as number) || 1), flow: r.env_flow, share: r.env_share }));
+      const arch = archOf(mine, label);
+      b.subsection(`${label}: ENV saliency flow by layer and checkpoint`, { id: `saliency-${label}` });
+      b.figure(
+        await ctx.svg(
+          heatmap(cells, {
+            x: 'step', y: 'layer', value: 'rel', xTitle: 'checkpoint (training step)', yTitle: arch === 'lstm' ? 'layer (input of)' : 'layer', valueTitle: 'ENV flow ÷ max over layers',
+            domain: [0, 1], showValues: steps.length * nLayers <= 160, valueFormat: '.2f', title: `${label}: where the environment flows into the prediction`,
+          }),
+        ),
+        `${label} (${arch}): mean ENV flow of each layer${arch === 'lstm' ? ' (gradient × input)' : ' (|Σ_h A ⊙ ∂L/∂A|)'} over matched items${Number(mine[0]!.n_seeds) > 1 ? ' and seeds' : ''}, divided by its largest value over layers at the same checkpoint (1 = the peak layer). Raw values: mechanistic/study_saliency.csv.`,
+      );
+      for (const [step, p] of peaks(mine)) peakRows.push({ label, step, layer: p.layer, n_layers: nLayers, flow: p.env_flow, share: p.env_share, n_seeds: p.n_seeds });
+    }
+    b.table(peakRows, {
+      caption: 'Peak layer of the ENV saliency flow at each analysed checkpoint (1-based), its mean ENV flow and the ENV share of that layer\'s prediction row.',
+      columns: [
+        { key: 'label', label: 'model' },
+        { key: 'step', label: 'step' },
+        { key: 'layer', label: 'peak layer' },
+        { key: 'n_layers', label: 'of layers' },
+        { key: 'flow', label: 'ENV flow', digits: 3 },
+        { key: 'share', label: 'ENV share', digits: 3 },
+        { key: 'n_seeds', label: 'seeds' },
+      ],
+      maxRows: 200,
+    });
+
+    // Token-level view of one item per model.
+    for (const label of labels) {
+      const m = pickMap(ctx, agg, label);
+      if (!m) continue;
+      const n = m.tokens.length;
+      const row = m.kind === 'attention' ? (m.saliency as number[][])[n - 1]! : (m.saliency as number[]);
+      const env = new Set(m.env_positions);
+      b.subsection(`${label}: one item, token by token`, { id: `tokens-${label}` });
+      b.tokens(
+        m.tokens.map((t, j) => {
+          const p = parseTaggedToken(t);
+          return { text: p.text, kind: env.has(j) ? 'env' : p.kind, value: row[j] ?? 0 };
+        }),
+        {
+          target: parseTaggedToken(m.target).text,
+          valueTitle: m.kind === 'attention' ? 'saliency into the prediction' : 'gradient × input',
+          caption: `${label}, step ${m.step}, item ${m.item}: saliency of ${m.kind === 'attention' ? `layer ${m.layer}${m.head ? ` head ${m.head}` : ' (all heads, |Σ_h A ⊙ ∂L/∂A|)'}` : `the input of layer ${m.layer} (gradient × input)`} from each context token into the prediction of "${parseTaggedToken(m.target).text}" (surprisal ${f2(m.surprisal)} nats). ENV tokens are marked; ${Math.round(100 * m.env_share)}% of the prediction row comes from them. Shown: of one item per word (at least the median length), the one with the largest ENV share at the last analysed checkpoint; every word's map is in saliency_maps.jsonl.`,
+        },
+      );
+      if (m.kind === 'attention') {
+        const lab = (j: number) => `${j + 1} ${m.tokens[j]}`;
+        const cells: Row[] = [];
+        (m.saliency as number[][]).forEach((r, q) => r.forEach((v, k) => cells.push({ query: lab(q), key: lab(k), value: v })));
+        b.figure(
+          await ctx.svg(
+            heatmap(cells, { x: 'key', y: 'query', value: 'value', xTitle: 'from token (key)', yTitle: 'to token (query)', valueTitle: '|A ⊙ ∂L/∂A|', scheme: 'oranges', yOrder: 'ascending', title: `${label}, step ${m.step}: token × token saliency, layer ${m.layer}${m.head ? ` head ${m.head}` : ''}` }),
+          ),
+          `The whole saliency matrix of the same item (rows: query positions, the last row is the prediction row shown above; causal, so only keys at or before the query).`,
+        );
+      }
+    }
+  },
+};
+
+const lensSection: StudyReportSection = {
+  id: 'lens',
+  title: 'Where: tuned lens',
+  order: 65,
+  async render(ctx) {
+    const agg = mech(ctx);
+    const labels = labelsWith(ctx, agg.studyLens);
+    if (!labels.length) return false;
+    const b = ctx.builder;
+    b.section('Where: tuned lens');
+    b.text([
+      'The tuned lens (Belrose et al. 2023) reads the residual stream after each layer as a next-token distribution: an affine map per layer (initialised to the identity), a fresh norm, and the model\'s frozen unembedding, trained per checkpoint to minimise KL(final ‖ lens) on training sequences with the model frozen. The logit lens applies the model\'s own final norm and unembedding directly. The curves show the surprisal of the target read at each layer; the paper sees it fall most between layers 7 and 8 of 12 once grounding has emerged, in matched contexts.',
+    ]);
+    const drops: Row[] = [];
+    for (const label of labels) {
+      const mine = agg.studyLens.filter((r) => r.label === label);
+      const arch = archOf(mine, label);
+      b.subsection(`${label}: target surprisal by layer`, { id: `lens-${label}` });
+      for (const lens of ['tuned', 'logit']) {
+        const rows = mine.filter((r) => r.lens === lens).map((r) => ({ layer: r.layer, surprisal: r.surprisal, step: r.step, condition: r.condition }));
+        if (!rows.length) continue;
+        b.figure(
+          await ctx.svg(
+            layerCurvesChart(rows, {
+              layer: 'layer', y: 'surprisal', series: 'step', seriesTitle: 'checkpoint', facet: 'condition', facetOrder: ['matched', 'mismatched'], columns: 2,
+              yTitle: 'surprisal of the target (nats)', width: 300, height: 220, title: `${label}: ${lens} lens`,
+            }),
+          ),
+          `${label} (${arch}), ${lens} lens: mean surprisal of the target read after each layer (1-based; the last layer is the model's output), one line per checkpoint, matched and mismatched contexts${Number(mine[0]!.n_seeds) > 1 ? ', means over seeds' : ''}.`,
+        );
+      }
+      const tests = agg.studyLensTests.filter((r) => r.label === label && r.lens === (mine.some((r) => r.lens === 'tuned') ? 'tuned' : 'logit') && r.condition === 'matched');
+      const last = Math.max(...tests.map((r) => r.step as number));
+      const perRun = agg.lensTests.filter((r) => r.label === label && r.step === last && r.condition === 'matched' && r.lens === tests[0]?.lens);
+      const at = tests.filter((r) => r.step === last);
+      const biggest = at.reduce<SummaryRow | null>((a, r) => (!a || (r.drop as number) > (a.drop as number) ? r : a), null);
+      for (const r of at) {
+        const one = perRun.filter((x) => x.layer_from === r.layer_from);
+        drops.push({
+          label, step: r.step, lens: r.lens, pair: `${r.layer_from} → ${r.layer_to}`, from: r.mean_from, to: r.mean_to, drop: r.drop,
+          welch_p: one.length === 1 ? one[0]!.welch_p : r.welch_p_max, paired_p: one.length === 1 ? one[0]!.paired_p : NaN, p_seeds: r.p_seeds, largest: biggest === r ? '◀ largest' : '',
+        });
+      }
+    }
+    b.table(drops, {
+      caption: 'Drop of the target\'s surprisal between adjacent layers at the last analysed checkpoint (matched contexts, tuned lens; nats). Welch: one-sided Welch t-test over items that layer l+1 is lower than layer l (the largest p over seeds when there are several); paired: the same items at both layers, one-sided paired t-test; p over seeds: one-sample t-test of the per-seed drops (two or more seeds).',
+      columns: [
+        { key: 'label', label: 'model' },
+        { key: 'step', label: 'step' },
+        { key: 'pair', label: 'layers' },
+        { key: 'from', label: 'surprisal at l', digits: 3 },
+        { key: 'to', label: 'at l+1', digits: 3 },
+        { key: 'drop', label: 'drop', digits: 3 },
+        { key: 'welch_p', label: 'p, Welch', format: fmtP, align: 'right' },
+        { key: 'paired_p', label: 'p, paired', format: fmtP, align: 'right' },
+        { key: 'p_seeds', label: 'p, seeds', format: fmtP, align: 'right' },
+        { key: 'largest', label: '' },
+      ],
+      maxRows: 300,
+    });
+    b.table(
+      Object.entries(PAPER_LENS).map(([step, v]) => ({ step: Number(step), ...Object.fromEntries(v.map((x, i) => [`L${i + 1}`, x])) })),
+      { caption: 'For comparison, the paper\'s tuned-lens surprisal of the target by layer (12-layer GPT-2 on CHILDES, matched contexts, means over 5 seeds; SPEC §1).', columns: ['step', ...Array.from({ length: 12 }, (_, i) => ({ key: `L${i + 1}`, label: String(i + 1), digits: 3 }))] },
+    );
+    // Does the lens work? Validation KL of the last layer's neighbours.
+    const kl = agg.lensTraining.filter((r) => Number.isFinite(r.kl_tuned_val as number));
+    if (kl.length) {
+      const lastStep = new Map<string, number>();
+      for (const r of kl) lastStep.set(String(r.label), Math.max(lastStep.get(String(r.label)) ?? -1, r.step as number));
+      const rows = kl.filter((r) => r.step === lastStep.get(String(r.label)) && r.seed === Math.min(...kl.filter((x) => x.label === r.label).map((x) => x.seed as number)));
+      b.table(rows, {
+        caption: 'How well each layer\'s lens predicts the model\'s own output at the last analysed checkpoint (first seed): mean KL(final ‖ lens) in nats per position on validation windows, logit lens vs trained tuned lens, with the training budget.',
+        columns: [
+          { key: 'label', label: 'model' },
+          { key: 'step', label: 'step' },
+          { key: 'layer', label: 'layer' },
+          { key: 'kl_logit_val', label: 'KL, logit lens', digits: 3 },
+          { key: 'kl_tuned_val', label: 'KL, tuned lens', digits: 3 },
+          { key: 'lens_steps', label: 'lens updates' },
+          { key: 'lens_lr', label: 'lr', format: (v) => String(v) },
+        ],
+        maxRows: 200,
+      });
+    }
+  },
+};
+
+const headsSection: StudyReportSection = {
+  id: 'heads',
+  title: 'How: aggregate heads and ablation',
+  order: 70,
+  async render(ctx) {
+    const agg = mech(ctx);
+    const labels = labelsWith(ctx, agg.heads);
+    if (!labels.length) return false;
+    const b = ctx.builder;
+    b.section('How: aggregate heads and ablation');
+    const selections = [...new Set(agg.heads.map((r) => String(r.selection)))];
+    const primary = selections.find((s) => s.startsWith('threshold')) ?? selections[0]!;
+    const draws = Math.max(0, ...agg.intervention.map((r) => Number(r.draws) || 0));
+    b.text([
+      `Aggregate heads are the heads whose ENV share of the prediction row's saliency, averaged over matched items, reaches the threshold (${primary}; SPEC §6 default 0.30). Each checkpoint's aggregate heads are zero-ablated together (their slice of the per-head outputs before the output projection, at every position), and so are random control sets of as many other heads (${draws} seeded draws${agg.intervention.some((r) => Number(r.layer_matched)) ? ', layer-matched' : ''}); the matched surprisal of each item is compared intervened vs control with a one-sided paired t-test (is ablating the aggregate heads worse?).`,
+      `When ENV tokens fill much of the context (here and in the paper's item format, more than half of the tokens), even uniform saliency gives a head an ENV share near that fraction, so the threshold can select most heads, and then few or no other heads remain to draw controls from (control NA). The suite therefore also reports a second, labelled rule: top:K, the K heads with the highest ENV share (K = 10% of the heads by default)${selections.length > 1 ? `: ${selections.filter((s) => s !== primary).join(', ')}` : ''}.`,
+    ]);
+    for (const label of labels) {
+      const mine = agg.heads.filter((r) => r.label === label && r.selection === primary);
+      const last = Math.max(...mine.map((r) => r.step as number));
+      const g = new Map<string, { layer: number; head: number; share: number[]; agg: number[] }>();
+      for (const r of mine.filter((x) => x.step === last)) {
+        const k = `${r.layer}/${r.head}`;
+        const e = g.get(k) ?? { layer: r.layer as number, head: r.head as number, share: [], agg: [] };
+        e.share.push(r.env_share as number);
+        e.agg.push(r.aggregate as number);
+        g.set(k, e);
+      }
+      const seeds = Math.max(...[...g.values()].map((e) => e.share.length));
+      const cells = [...g.values()].map((e) => ({ layer: e.layer, head: e.head, share: e.share.reduce((a, x) => a + x, 0) / e.share.length, marked: e.agg.reduce((a, x) => a + x, 0) / e.agg.length >= 0.5 }));
+      const nMarked = cells.filter((c) => c.marked).length;
+      b.subsection(`${label}: heads at step ${last}`, { id: `heads-${label}` });
+      b.figure(
+        await ctx.svg(
+          headGrid(cells, { layer: 'layer', head: 'head', value: 'share', marked: 'marked', valueTitle: 'ENV share', domain: [0, 1], markLabel: `aggregate head (${selections.join(', ')})`, title: `${label}, step ${last}: ENV share per head` }),
+        ),
+        `${label} (${archOf(mine, label)}), step ${last}: mean ENV share of each head's prediction-row saliency over matched items${seeds > 1 ? ` and ${seeds} seeds (outlined: aggregate in at least half of the seeds)` : ''}; ${nMarked} of ${cells.length} heads outlined as aggregate heads. Layers and heads are 1-based.`,
+      );
+    }
+    const rows = agg.studyIntervention.filter((r) => labels.includes(String(r.label)));
+    b.table(rows, {
+      caption: 'Intervention per checkpoint (SPEC §1): number of aggregate heads and their mean layer (1-based), matched surprisal of the target (nats) with the aggregate heads ablated, with random control heads ablated (mean over draws), and unablated; p: one-sided paired t-test intervened vs control over items (all seeds pooled); p, seeds: paired t-test over per-seed means (two or more seeds); max p: the largest per-seed p. NA: no aggregate heads, or no heads left for controls.',
+      columns: [
+        { key: 'label', label: 'model' },
+        { key: 'step', label: 'checkpoint' },
+        { key: 'selection', label: 'heads chosen by' },
+        { key: 'n_seeds', label: 'seeds' },
+        { key: 'n_heads', label: 'heads', format: f2, align: 'right' },
+        { key: 'mean_layer', label: 'mean layer', format: f2, align: 'right' },
+        { key: 'intervened', label: 'ablated', format: f2, align: 'right' },
+        { key: 'control', label: 'random control', format: f2, align: 'right' },
+        { key: 'original', label: 'unablated', format: f2, align: 'right' },
+        { key: 'p_items', label: 'p', format: fmtP, align: 'right' },
+        { key: 'p_seeds', label: 'p, seeds', format: fmtP, align: 'right' },
+        { key: 'p_max', label: 'max p', format: fmtP, align: 'right' },
+      ],
+      maxRows: 300,
+    });
+    b.table(PAPER_INTERVENTION, {
+      caption: 'For comparison, the paper\'s intervention table (12-layer GPT-2 on CHILDES, 12 heads per layer, means over 5 seeds; SPEC §1).',
+      columns: [
+        { key: 'step', label: 'checkpoint' },
+        { key: 'n_heads', label: 'aggregate heads', format: f2, align: 'right' },
+        { key: 'mean_layer', label: 'mean layer', format: f2, align: 'right' },
+        { key: 'intervened', label: 'ablated', format: f2, align: 'right' },
+        { key: 'control', label: 'random control', format: f2, align: 'right' },
+        { key: 'original', label: 'unablated', format: f2, align: 'right' },
+        { key: 'p', label: 'p' },
+      ],
+    });
+    const curve: Row[] = [];
+    for (const r of agg.intervention.filter((x) => labels.includes(String(x.label)))) {
+      for (const [k, name] of [['original', 'unablated'], ['control', 'random control'], ['intervened', 'aggregate heads ablated']] as const) {
+        if (Number.isFinite(r[k] as number)) curve.push({ panel: `${r.label}, ${r.selection}`, seed: r.seed, step: r.step, condition: name, surprisal: r[k] });
+      }
+    }
+    if (curve.length) {
+      const panels = [...new Set(curve.map((r) => String(r.panel)))];
+      b.figure(
+        await ctx.svg(
+          lineBandChart(curve, {
+            x: 'step', y: 'surprisal', color: 'condition', colorOrder: ['unablated', 'random control', 'aggregate heads ablated'], facet: 'panel', facetOrder: panels, columns: Math.min(2, panels.length), width: 300, height: 200,
+            band: 'se', points: true, xTitle: 'training step', yTitle: 'matched surprisal (nats)', colorTitle: 'heads ablated', title: 'Ablating the aggregate heads vs random heads',
+          }),
+        ),
+        'Mean matched surprisal of the target over items at each checkpoint, unablated, with random control heads ablated, and with the selected heads ablated, one panel per model and selection rule; band ± 1 standard error over seeds when there are several.',
+      );
+    }
+  },
+};
+
+/** The three sections, registered by the study report in place of its extension slots. */
+export const mechanisticSections: StudyReportSection[] = [saliencySection, lensSection, headsSection];
