@@ -20,7 +20,7 @@
  *   hidden  the hidden units are split over threads inside one OpenMP region that lives for the
  *           whole loop, with a spin-then-yield barrier per step (for batches too small to split);
  *   serial  one thread, OpenBLAS threads each step's GEMM (1 thread, or no OpenBLAS).
- * GL_LSTM_MODE=batch|hidden|serial overrides the choice (benchmarks). Results are deterministic
+ * GROUNDLAB_LSTM_MODE=batch|hidden|serial overrides the choice (benchmarks). Results are deterministic
  * for a fixed thread count.
  */
 #include <math.h>
@@ -140,13 +140,13 @@ enum { MODE_SERIAL = 0, MODE_BATCH = 1, MODE_HIDDEN = 2 };
 /* How to use the threads for the time loop (see the header). Batch split needs no barrier, but
  * every thread streams all of W_hh each step: fine while W_hh stays in a core's L2 (H <= 256) or
  * the per-thread GEMMs are tall enough to amortise it; otherwise split the hidden units.
- * GL_LSTM_MODE=serial|batch|hidden overrides the choice (benchmarks, tests). */
+ * GROUNDLAB_LSTM_MODE=serial|batch|hidden overrides the choice (benchmarks, tests). */
 static int loop_mode(long B, long H, int *nt_out) {
   int nt = gl_threads, mode;
   if (B >= nt && (B / nt >= 8 || 16 * H * H <= (1L << 20))) mode = MODE_BATCH;
   else if (H >= 16L * nt) mode = MODE_HIDDEN;
   else mode = MODE_BATCH;
-  const char *e = getenv("GL_LSTM_MODE");
+  const char *e = getenv("GROUNDLAB_LSTM_MODE");
   if (e && e[0] == 's') mode = MODE_SERIAL;
   else if (e && e[0] == 'b') mode = MODE_BATCH;
   else if (e && e[0] == 'h') mode = MODE_HIDDEN;

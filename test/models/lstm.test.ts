@@ -256,7 +256,7 @@ describe('LSTM', () => {
   });
 
   it('native time loop matches the reference in every thread mode (serial, batch split, hidden-unit split)', () => {
-    const prev = process.env.GL_LSTM_MODE;
+    const prev = process.env.GROUNDLAB_LSTM_MODE;
     const threads = E.getThreads();
     try {
       E.setThreads(2);
@@ -272,14 +272,14 @@ describe('LSTM', () => {
         };
         const ref = go(referenceLstmKernels);
         for (const mode of ['serial', 'batch', 'hidden']) {
-          process.env.GL_LSTM_MODE = mode;
+          process.env.GROUNDLAB_LSTM_MODE = mode;
           const nat = go(lstmKernels());
           nat.forEach((a, i) => expect(maxDiff(a, ref[i]!), `B${B} H${H} ${mode} output ${i}`).toBeLessThan(1e-5));
         }
       }
     } finally {
-      if (prev === undefined) delete process.env.GL_LSTM_MODE;
-      else process.env.GL_LSTM_MODE = prev;
+      if (prev === undefined) delete process.env.GROUNDLAB_LSTM_MODE;
+      else process.env.GROUNDLAB_LSTM_MODE = prev;
       E.setThreads(threads);
     }
   });
