@@ -123,20 +123,26 @@ export interface MechItem {
 }
 
 /** Items of one set, cut to maxLen; returns also what was skipped and why. */
+/** Image-grounded items carry a continuous prefix; some mismatches are whole other contexts (visual dialog). */
+type ItemExtras = { prefix?: string };
+type MismatchExtras = { context?: number[] };
+
 export function prepareMechanisticItems(all: readonly EvalItem[], maxLen: number, set: 'auto' | 'corpus' | 'template', maxItems?: number) {
-  const chosen: 'corpus' | 'template' = set === 'auto' ? (all.some((i) => i.source.kind === 'corpus' && !i.prefix) ? 'corpus' : 'template') : set;
+  const hasPrefix = (i: EvalItem) => (i as EvalItem & ItemExtras).prefix !== undefined;
+  const chosen: 'corpus' | 'template' = set === 'auto' ? (all.some((i) => i.source.kind === 'corpus' && !hasPrefix(i)) ? 'corpus' : 'template') : set;
   const pool = all.filter((i) => i.source.kind === chosen);
   const skipped: { id: string; reason: string }[] = [];
   const usable = pool.filter((i) => {
-    if (i.prefix) skipped.push({ id: i.id, reason: 'image-grounded item (continuous prefix): not analysed' });
-    return !i.prefix;
+    if (hasPrefix(i)) skipped.push({ id: i.id, reason: 'image-grounded item (continuous prefix): not analysed' });
+    return !hasPrefix(i);
   });
   const { prepared, skipped: sk } = prepareItems(usable, maxLen);
   skipped.push(...sk);
   let items: MechItem[] = prepared.map((p) => {
     const cut = p.truncated;
     const mismatches = p.item.mismatches.map((m) => {
-      if (m.context) return Int32Array.from(m.context.slice(Math.max(0, m.context.length - maxLen)));
+      const whole = (m as typeof m & MismatchExtras).context;
+      if (whole) return Int32Array.from(whole.slice(Math.max(0, whole.length - maxLen)));
       const c = p.context.slice();
       for (const s of p.swap) c[s] = m.env_id;
       return c;
