@@ -6,8 +6,9 @@
  * 1 thread. Both sides batch the same way (length buckets, right padding, only the last position
  * unembedded) and their surprisals are compared. Needs Debian's python3-torch.
  *
- * Items: 100 words × 10 items × (1 + 10) contexts = 11,000 contexts of 8 to 64 tokens (lengths
- * like CHILDES turns), vocabulary 5,000, seeded. BENCH_WORDS / BENCH_VOCAB change the sizes.
+ * Items: 100 words × 10 items × (1 + 10) contexts = 11,000 contexts of 5 to 40 tokens, 12 on
+ * average (like the corpus-derived CHILDES items: 5 to 39 tokens, mean 12), vocabulary 5,000 (the
+ * cpu preset's cap on the CHILDES vocabulary), seeded. BENCH_WORDS / BENCH_VOCAB change the sizes.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ const rng = new Rng(7);
 const items: EvalItem[] = [];
 for (let w = 0; w < WORDS; w++) {
   for (let n = 0; n < N; n++) {
-    const len = 8 + rng.int(57);
+    const len = Math.min(40, 5 + Math.floor(-Math.log(1 - rng.float()) * 7)); // mean ≈ 12
     const context = Array.from({ length: len }, () => 2100 + rng.int(V - 2100));
     const swaps = [1 + rng.int(Math.max(1, len - 2))];
     if (rng.float() < 0.3) swaps.push(1 + rng.int(Math.max(1, len - 2)));

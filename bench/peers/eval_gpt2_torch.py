@@ -1,5 +1,5 @@
 """PyTorch peer of the evaluation benchmark: the same GPT-2 checkpoint (Hugging Face layout,
-safetensors), the same items, the same batching (length buckets rounded up to a multiple of 8,
+safetensors), the same items, the same batching (length buckets rounded up to a multiple of 4,
 at most --batch-tokens tokens per forward, right padding, only the last real position
 unembedded), under torch.inference_mode. Writes the surprisals (float32, items in order, matched
 then each mismatch) and prints one JSON line.
@@ -74,7 +74,7 @@ def sequences(items):
     return out
 
 
-def score(model, seqs, batch_tokens, mult=8):
+def score(model, seqs, batch_tokens, mult=4):
     n = len(seqs)
     lengths = np.array([len(c) for c, _ in seqs])
     order = np.argsort(lengths, kind="stable")

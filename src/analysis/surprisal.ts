@@ -4,8 +4,9 @@
  *
  * How the work is batched (one checkpoint's items go through the model in a few large forward
  * passes):
- *   1. sequences are bucketed by length, rounded up to a multiple of `padMultiple` (so a handful
- *      of batch shapes repeat across checkpoints and the engine's buffer pool reuses their memory);
+ *   1. sequences are bucketed by length rounded up to a multiple of `padMultiple` (default 4: a
+ *      handful of batch shapes repeat across checkpoints, so the engine's buffer pool reuses their
+ *      memory, and short contexts waste little on padding: about 15% on CHILDES items vs 35% at 8);
  *   2. each bucket is cut into batches of at most `batchTokens` tokens, right-padded with <pad>;
  *   3. one forward per batch under noGrad + tidy, unembedding only the last real position of each
  *      row (`logitRows`), then a per-row cross-entropy (reduction 'none') gives the surprisals.
@@ -35,7 +36,7 @@ export interface SurprisalOptions {
   padId?: number;
   /** Tokens per forward pass (batch × padded length). Default: from the model's size, see defaultBatchTokens. */
   batchTokens?: number;
-  /** Padded lengths are rounded up to a multiple of this (default 8). */
+  /** Padded lengths are rounded up to a multiple of this (default 4). */
   padMultiple?: number;
   /** Called after each batch with the number of sequences done so far. */
   onProgress?: (done: number, total: number) => void;
@@ -51,6 +52,11 @@ export function defaultBatchTokens(model: LanguageModel, maxLen = 128): number {
   return Math.max(512, Math.min(16384, Math.floor(budget / perToken)));
 }
 
+/** Padded length of a sequence of length L: the next multiple of `mult` (default 4). */
+export function paddedLength(L: number, mult = 4): number {
+  return Math.ceil(L / mult) * mult;
+}
+
 /**
  * Surprisal (nats) of src.target(i) after sequence i, for every i, in input order.
  * Lengths above the model's context are the caller's job (see grounding.ts, which truncates on the left).
@@ -60,7 +66,7 @@ export function batchedSurprisal(model: LanguageModel, src: SequenceSource, opts
   const out = new Float64Array(n);
   if (n === 0) return out;
   const padId = opts.padId ?? 0;
-  const mult = Math.max(1, opts.padMultiple ?? 8);
+  const mult = opts.padMultiple === undefined ? undefined : Math.max(1, opts.padMultiple);
   let maxLen = 0;
   const lengths = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -75,9 +81,9 @@ export function batchedSurprisal(model: LanguageModel, src: SequenceSource, opts
   let done = 0;
   let start = 0;
   while (start < n) {
-    const T = Math.ceil(lengths[order[start]!]! / mult) * mult;
+    const T = paddedLength(lengths[order[start]!]!, mult);
     let end = start;
-    while (end < n && Math.ceil(lengths[order[end]!]! / mult) * mult === T) end++;
+    while (end < n && paddedLength(lengths[order[end]!]!, mult) === T) end++;
     const B = Math.max(1, Math.floor(budget / T));
     for (let b0 = start; b0 < end; b0 += B) {
       const rows = Math.min(B, end - b0);
