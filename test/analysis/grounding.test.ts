@@ -108,7 +108,7 @@ describe('batched surprisal', () => {
       { batchTokens: 4096, onProgress: (d) => seen.push(d) },
     );
     expect(s.every((x) => Math.abs(x - Math.log(V)) < 1e-5)).toBe(true);
-    expect(m.calls).toBeLessThanOrEqual(2); // two padded lengths (8 and 16), each one batch
+    expect(m.calls).toBe(4); // four padded lengths (4, 8, 12, 16), each one batch
     expect(seen[seen.length - 1]).toBe(n);
   });
 
