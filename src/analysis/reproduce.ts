@@ -44,12 +44,11 @@ export const SYNTH_PRESET_OPTIONS: Record<string, Partial<SynthOptionsInput>> = 
 };
 
 /**
- * CHILDES corpus options per preset: targets by the CDI rule, the paper's templates as a second
- * item set; the cpu preset caps the vocabulary at 5,000 (the full CHILDES copy has about 10,500
- * words, and the unembedding dominates a small model's step).
+ * CHILDES corpus options per preset: targets by the CDI rule and the paper's templates as a second
+ * item set; the preset's own `corpusOptions` (e.g. the cpu preset's vocabulary cap) come on top.
  */
 export const CHILDES_PRESET_OPTIONS: Record<string, Record<string, unknown>> = {
-  cpu: { templates: 'paper', max_vocab: 5000 },
+  cpu: { templates: 'paper' },
   paper: { templates: 'paper' },
 };
 
@@ -159,7 +158,7 @@ async function ensureCorpus(dir: string, preset: Preset, opts: ReproduceOptions,
       if (prev) return prev.corpus;
     }
     if (preset.corpus === 'synthetic') {
-      const options = { seed: 1, ...(SYNTH_PRESET_OPTIONS[preset.name] ?? {}) };
+      const options = { seed: 1, ...(SYNTH_PRESET_OPTIONS[preset.name] ?? {}), ...(preset.corpusOptions ?? {}) };
       log(`building the synthetic world in ${paths.corpus}`);
       await synthesizeWorld({ ...options, out: paths.corpus, quiet: opts.quiet });
       return { source: 'synthetic' as const, dir: 'corpus', options, hash: loadCorpus(paths.corpus).hash };
@@ -171,7 +170,7 @@ async function ensureCorpus(dir: string, preset: Preset, opts: ReproduceOptions,
       inputs = [found];
     }
     for (const p of inputs) if (!existsSync(p)) throw new UserError(`--childes ${p}: no such file or directory`);
-    const extra = { ...(CHILDES_PRESET_OPTIONS[preset.name] ?? {}) };
+    const extra = { ...(CHILDES_PRESET_OPTIONS[preset.name] ?? {}), ...(preset.corpusOptions ?? {}) };
     const cdi = findShared('../shared/data/cdi/English_American_WS.csv');
     const options = { ...extra, ...(cdi ? { cdi } : {}) };
     log(`building the CHILDES corpus from ${inputs.join(', ')} in ${paths.corpus}`);
