@@ -34,6 +34,7 @@ import { codeVersion } from '../util/version.js';
 import { cooccurrenceR2 } from './cooccurrence.js';
 import { ITEM_SOURCES, prepareItems, summariseGains, wordGains } from './grounding.js';
 import { evaluateItems } from './surprisal.js';
+import { loadPrefixCorpus } from '../vision/prefix.js';
 import {
   EVAL_FILES,
   type EvalKey,
@@ -133,6 +134,8 @@ export async function evaluateRun(opts: EvalRunOptions): Promise<EvalRunResult> 
   const { prepared, skipped } = prepareItems(allItems, maxLen);
   if (!prepared.length) throw new UserError(`no usable evaluation items in ${corpusDir} (${skipped.length} skipped: ${skipped[0]?.reason})`);
   const category = new Map(targets.words.map((w) => [w.word, w.category ?? '']));
+  // Image-grounded corpora (visual dialog): the features that items' prefixes name.
+  const prefixes = loadPrefixCorpus(corpus)?.store;
 
   const key: EvalKey = {
     format: FORMAT,
@@ -189,7 +192,7 @@ export async function evaluateRun(opts: EvalRunOptions): Promise<EvalRunResult> 
   for (const c of todo) {
     const t0 = performance.now();
     const { model } = loadCheckpoint(c.path);
-    const results = evaluateItems(model, prepared, { padId: corpus.padId, batchTokens: opts.batchTokens });
+    const results = evaluateItems(model, prepared, { padId: corpus.padId, batchTokens: opts.batchTokens, prefixes });
     const seconds = (performance.now() - t0) / 1000;
 
     const long: Record<string, unknown>[] = [];

@@ -25,6 +25,11 @@ export interface PreparedItem {
   swap: Int32Array;
   /** Tokens dropped from the left to fit the model's context (0 almost always). */
   truncated: number;
+  /**
+   * Whole mismatched contexts (visual dialog: another sequence's caption before the same language),
+   * cut like `context`, one per mismatch; null when the mismatches are swaps of `swap` positions.
+   */
+  mismatchContexts?: Int32Array[] | null;
 }
 
 export interface SkippedItem {
@@ -51,6 +56,28 @@ export function prepareItems(items: readonly EvalItem[], maxLen: number): { prep
     }
     const cut = Math.max(0, item.context.length - maxLen);
     const swap = item.swap_positions.filter((p) => p >= cut).map((p) => p - cut);
+    if (item.mismatches.some((m) => m.context)) {
+      // Whole mismatched contexts: each is cut to its own last maxLen tokens; if a cut context equals
+      // the matched one, the environment was cut away and the item cannot tell the conditions apart.
+      const context = Int32Array.from(item.context.slice(cut));
+      const others = item.mismatches.map((m) => Int32Array.from((m.context ?? item.context).slice(Math.max(0, (m.context ?? item.context).length - maxLen))));
+      const same = (a: Int32Array) => a.length === context.length && a.every((x, j) => x === context[j]);
+      if (!item.mismatches.every((m) => m.context) || others.some(same)) {
+        skipped.push({ id: item.id, reason: item.mismatches.every((m) => m.context) ? `context longer than ${maxLen} tokens: the environment was cut away` : 'some mismatches have a context and others not' });
+        continue;
+      }
+      prepared.push({ item, context, swap: Int32Array.from(swap), truncated: cut, mismatchContexts: others });
+      continue;
+    }
+    if (item.prefix !== undefined) {
+      // Image-grounded: the environment is the prefix, never cut; mismatches change the prefix.
+      if (!item.mismatches.every((m) => m.prefix !== undefined)) {
+        skipped.push({ id: item.id, reason: 'an image-grounded item whose mismatches lack an image' });
+        continue;
+      }
+      prepared.push({ item, context: Int32Array.from(item.context.slice(cut)), swap: new Int32Array(0), truncated: cut });
+      continue;
+    }
     if (!swap.length) {
       skipped.push({ id: item.id, reason: item.swap_positions.length ? `context longer than ${maxLen} tokens: every ${item.word}<ENV> was cut away` : 'no swap positions' });
       continue;

@@ -29,6 +29,11 @@ export interface SequenceSource {
   write(i: number, dst: Int32Array, offset: number): void;
   /** The token whose surprisal is read after sequence i. */
   target(i: number): number;
+  /**
+   * Continuous prefix placed before every sequence's tokens (image-grounded items): k vectors of
+   * `dim` values; write(i, ...) puts sequence i's [k × dim] values at dst[offset ..].
+   */
+  prefix?: { k: number; dim: number; write(i: number, dst: Float32Array, offset: number): void };
 }
 
 export interface SurprisalOptions {
@@ -75,7 +80,8 @@ export function batchedSurprisal(model: LanguageModel, src: SequenceSource, opts
     lengths[i] = L;
     if (L > maxLen) maxLen = L;
   }
-  const budget = Math.max(1, opts.batchTokens ?? defaultBatchTokens(model, maxLen));
+  const k = src.prefix?.k ?? 0;
+  const budget = Math.max(1, opts.batchTokens ?? defaultBatchTokens(model, maxLen + k));
   // Sort by length (stable: ties keep input order), then bucket by padded length.
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
   let done = 0;
@@ -84,21 +90,24 @@ export function batchedSurprisal(model: LanguageModel, src: SequenceSource, opts
     const T = paddedLength(lengths[order[start]!]!, mult);
     let end = start;
     while (end < n && paddedLength(lengths[order[end]!]!, mult) === T) end++;
-    const B = Math.max(1, Math.floor(budget / T));
+    const B = Math.max(1, Math.floor(budget / (T + k)));
     for (let b0 = start; b0 < end; b0 += B) {
       const rows = Math.min(B, end - b0);
       const ids = new Int32Array(rows * T).fill(padId);
       const logitRows = new Int32Array(rows);
       const targets = new Int32Array(rows);
+      const prefix = src.prefix ? new Float32Array(rows * k * src.prefix.dim) : null;
       for (let r = 0; r < rows; r++) {
         const i = order[b0 + r]!;
         src.write(i, ids, r * T);
-        logitRows[r] = r * T + lengths[i]! - 1;
+        if (prefix) src.prefix!.write(i, prefix, r * k * src.prefix!.dim);
+        logitRows[r] = r * (T + k) + k + lengths[i]! - 1; // the model sequence is prefix (k) + tokens (T)
         targets[r] = src.target(i);
       }
       E.noGrad(() =>
         E.tidy(() => {
-          const logits = model.forward({ ids, batch: rows, seq: T }, { logitRows }); // (rows, V)
+          const input = { ids, batch: rows, seq: T, prefix: prefix ? E.tensor(prefix, [rows, k, src.prefix!.dim]) : undefined };
+          const logits = model.forward(input, { logitRows }); // (rows, V)
           const s = E.crossEntropy(logits, targets, { reduction: 'none' }); // (rows,) nats
           const d = s.data;
           for (let r = 0; r < rows; r++) out[order[b0 + r]!] = d[r]!;
@@ -139,10 +148,33 @@ export interface ItemResult {
 }
 
 /**
- * Surprisal of each item's target in its matched context and in each mismatched context, in one
- * batched pass over all 1 + M variants of all items (see surprisal.ts).
+ * The continuous prefix of image-grounded items (visual dialog): an image id → its [k × dim] values.
+ * Items with `prefix` use the matched image; their mismatches replace it with another image.
  */
-export function evaluateItems(model: LanguageModel, prepared: readonly PreparedItem[], opts: SurprisalOptions = {}): ItemResult[] {
+export interface PrefixSource {
+  readonly k: number;
+  readonly dim: number;
+  get(image: string): Float32Array;
+}
+
+/**
+ * Surprisal of each item's target in its matched context and in each mismatched context, in one
+ * batched pass over all 1 + M variants of all items (see surprisal.ts). A mismatch is a swap of the
+ * item's `swap` positions by u<ENV>, a whole context (`mismatchContexts`), or another image's prefix
+ * (items with `prefix`, which need `opts.prefixes`).
+ */
+export function evaluateItems(model: LanguageModel, prepared: readonly PreparedItem[], opts: SurprisalOptions & { prefixes?: PrefixSource } = {}): ItemResult[] {
+  const withPrefix = prepared.filter((p) => p.item.prefix !== undefined).length;
+  if (withPrefix && withPrefix !== prepared.length) {
+    // Prefixed and plain items need different model inputs: evaluate them separately, keep the order.
+    const pre = evaluateItems(model, prepared.filter((p) => p.item.prefix !== undefined), opts);
+    const plain = evaluateItems(model, prepared.filter((p) => p.item.prefix === undefined), opts);
+    let a = 0;
+    let b = 0;
+    return prepared.map((p) => (p.item.prefix !== undefined ? pre[a++]! : plain[b++]!));
+  }
+  if (withPrefix && !opts.prefixes) throw new Error('evaluateItems: image-grounded items need opts.prefixes (the corpus features)');
+  const prefixes = withPrefix ? opts.prefixes! : null;
   let total = 0;
   for (const p of prepared) total += 1 + p.item.mismatches.length;
   const seqItem = new Int32Array(total);
@@ -158,17 +190,36 @@ export function evaluateItems(model: LanguageModel, prepared: readonly PreparedI
     model,
     {
       count: total,
-      length: (i) => prepared[seqItem[i]!]!.context.length,
+      length: (i) => {
+        const p = prepared[seqItem[i]!]!;
+        const v = seqVariant[i]!;
+        return (v > 0 && p.mismatchContexts ? p.mismatchContexts[v - 1]! : p.context).length;
+      },
       write: (i, dst, off) => {
         const p = prepared[seqItem[i]!]!;
-        dst.set(p.context, off);
         const v = seqVariant[i]!;
+        if (v > 0 && p.mismatchContexts) {
+          dst.set(p.mismatchContexts[v - 1]!, off);
+          return;
+        }
+        dst.set(p.context, off);
         if (v > 0) {
           const env = p.item.mismatches[v - 1]!.env_id;
           for (let j = 0; j < p.swap.length; j++) dst[off + p.swap[j]!] = env;
         }
       },
       target: (i) => prepared[seqItem[i]!]!.item.target,
+      prefix: prefixes
+        ? {
+            k: prefixes.k,
+            dim: prefixes.dim,
+            write: (i, dst, off) => {
+              const p = prepared[seqItem[i]!]!;
+              const v = seqVariant[i]!;
+              dst.set(prefixes.get(v > 0 ? p.item.mismatches[v - 1]!.prefix! : p.item.prefix!), off);
+            },
+          }
+        : undefined,
     },
     opts,
   );

@@ -16,6 +16,7 @@ const groups: Record<string, { summary: string; load: Loader }> = {
   analyze: { summary: 'mechanistic suite of a run or study: saliency flow, tuned lens, aggregate heads and ablation', load: () => import('./commands/analyze.js') },
   report: { summary: 'write a study\'s self-contained HTML report', load: () => import('./commands/report.js') },
   reproduce: { summary: 'the whole study of a preset: corpus, training, evaluation, report (resumable, shardable)', load: () => import('./commands/reproduce.js') },
+  visdial: { summary: 'visual dialog (VisDial, COCO): caption- and image-grounded corpora, image features', load: () => import('./commands/visdial.js') },
 };
 
 function topHelp(): string {

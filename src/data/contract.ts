@@ -7,6 +7,8 @@
  *   val.bin, test.bin
  *   targets.json      TargetsFile (target words with counts and co-occurrence statistics)
  *   items.jsonl       one EvalItem per line (matched contexts + mismatch words)
+ *   prefix.json       optional (image-grounded corpora): the continuous prefix of each document
+ *                     (image features), see src/vision/prefix.ts
  *   stats.json, diagnostics.jsonl, manifest.json (builder-specific; see src/data/build.ts)
  *
  * Token spelling: `word<ENV>` (environment), `word<LAN>` (language), `<MOT>` / `<CHI>` / ... (speakers),
@@ -66,7 +68,28 @@ export interface EvalItem {
   /** Positions holding word<ENV>: replaced by u<ENV> to build a mismatched context. */
   swap_positions: number[];
   /** The M mismatch words u with the id of u<ENV> (seeded draw). */
-  mismatches: { word: string; env_id: number }[];
+  mismatches: EvalMismatch[];
+  /**
+   * Image-grounded items (visual dialog): id of the image whose feature prefix precedes `context`
+   * in the matched condition (see prefix.json). The prefix occupies model positions 0..k-1, which
+   * are the ENV positions; `env_positions` and `swap_positions` are then empty.
+   */
+  prefix?: string;
+}
+
+export interface EvalMismatch {
+  word: string;
+  /** Id of u<ENV>; -1 when the corpus has no ENV tokens (image-grounded items). */
+  env_id: number;
+  /**
+   * The whole mismatched context, when it is not the matched one with swapped tokens (visual dialog:
+   * another sequence's caption followed by the same language). Then `swap_positions` do not apply.
+   */
+  context?: number[];
+  /** Image-grounded items: the image whose features replace the matched image's prefix. */
+  prefix?: string;
+  /** Where the mismatched environment comes from (e.g. the sequence whose caption was taken). */
+  from?: string;
 }
 
 export interface Corpus {
@@ -118,7 +141,8 @@ export function loadCorpus(dir: string): Corpus {
     }
     splits[s] = toks;
   }
-  const hash = sha256Dir(dir, (n) => n === 'vocab.json' || n.endsWith('.bin'));
+  // prefix.json (image-grounded corpora) records the features' hash, so it is part of what a run trained on.
+  const hash = sha256Dir(dir, (n) => n === 'vocab.json' || n.endsWith('.bin') || n === 'prefix.json');
   return { dir, vocab, ids, splits, padId: 0, unkId: 1, docId: 2, hash };
 }
 

@@ -36,6 +36,7 @@ import { parseCsv, readJson } from '../util/files.js';
 import { codeVersion } from '../util/version.js';
 import { barErrorChart, dualAxisChart, lineBandChart, renderSvg, scatterRegression, type TopLevelSpec } from './charts.js';
 import { ReportBuilder, type Row } from './html.js';
+import { visualDialogSection } from '../vision/report-section.js';
 import { mechanisticSections } from './mechanistic-report.js';
 
 export interface SyntheticTruth {
@@ -528,6 +529,8 @@ const methodsSection: StudyReportSection = {
 };
 
 for (const s of [summarySection, behaviourSection, cooccurrenceSection, wordsSection, syntheticSection, ...slots, corpusSection, runsSection, methodsSection]) registerStudyReportSection(s);
+// The visual-dialog studies (vision/visual-study.ts) fill the visual-dialog slot; it draws nothing for other studies.
+registerStudyReportSection(visualDialogSection);
 // The mechanistic suite (report/mechanistic-report.ts) fills the saliency, lens and heads slots.
 for (const s of mechanisticSections) registerStudyReportSection(s);
 

@@ -39,8 +39,8 @@ export interface StudyEntry {
 export interface Preset {
   name: string;
   description: string;
-  /** The corpus `groundlab reproduce` builds for this preset. */
-  corpus: 'synthetic' | 'childes';
+  /** The corpus `groundlab reproduce` builds for this preset ('visdial': built from --visdial/--coco, see vision/visual-study.ts). */
+  corpus: 'synthetic' | 'childes' | 'visdial';
   /** Corpus-builder options for this preset (e.g. a vocabulary cap that keeps small models small). */
   corpusOptions?: Record<string, unknown>;
   train: TrainConfig;
@@ -105,6 +105,16 @@ const presetList: Preset[] = [
       { label: 'mamba2', arch: 'mamba2', model: { hidden_size: 128, num_hidden_layers: 4, expand: 4, head_dim: 64, state_size: 32, conv_kernel: 4, chunk_size: 64 } },
       { label: 'lstm', arch: 'lstm', model: { embedding_size: 128, hidden_size: 160, num_layers: 4 } },
     ],
+    seeds: [42],
+  },
+  {
+    name: 'visdial',
+    description: 'visual dialog (SPEC §7): caption- and image-grounded studies on VisDial/COCO (`groundlab reproduce --visdial PATH --images DIR`), demo-sized models',
+    corpus: 'visdial',
+    // Sized for the small shared sample (about 20k training tokens): grounding appears within a few hundred steps, and longer runs only overfit.
+    train: { ...baseTrain, steps: 600, batch_size: 16, context: 128, lr: 3e-3, warmup: 50, checkpoints: 'list:0,25,50,100,200,300,400,600', eval_every: 100, eval_windows: 32, state_every: 100 },
+    models: { gpt2: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 128 }, mamba2: { hidden_size: 64, num_hidden_layers: 4, expand: 4, head_dim: 32, state_size: 16, conv_kernel: 4, chunk_size: 32 }, lstm: { embedding_size: 64, hidden_size: 80, num_layers: 4 } },
+    study: [{ label: 'gpt2', arch: 'gpt2', model: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 128 } }, { label: 'mamba2', arch: 'mamba2', model: { hidden_size: 64, num_hidden_layers: 4, expand: 4, head_dim: 32, state_size: 16, conv_kernel: 4, chunk_size: 32 } }, { label: 'lstm', arch: 'lstm', model: { embedding_size: 64, hidden_size: 80, num_layers: 4 } }],
     seeds: [42],
   },
   {

@@ -4,17 +4,39 @@
  * run sees exactly the batches an uninterrupted one would, with no data-loader state to save.
  * Windows may span a <doc> boundary, as in nanoGPT; the <doc> token marks it for the model.
  */
+import * as E from '../engine/index.js';
+import type { ModelInput } from '../models/types.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
 
 export interface Batch {
   ids: Int32Array;
+  /** Next-token targets: one per position of ids, or one per entry of `rows` when given. */
   targets: Int32Array;
   batch: number;
   seq: number;
+  /**
+   * Continuous prefix (image-grounded corpora, see vision/prefix.ts): row-major [batch, k, dim]
+   * values placed before the tokens. The model sequence is then k + seq long.
+   */
+  prefixValues?: { data: Float32Array; k: number; dim: number };
+  /** Rows of the flattened [batch × (k + seq)] positions whose next token is a target (padding and prefix excluded). */
+  rows?: Int32Array;
 }
 
-export class BatchSampler {
+/** Anything that yields training batch k deterministically. */
+export interface BatchSource {
+  batch(k: number): Batch;
+}
+
+/** The model input of a batch (the prefix tensor is created in the caller's tidy scope). */
+export function modelInput(b: Batch): ModelInput {
+  const input: ModelInput = { ids: b.ids, batch: b.batch, seq: b.seq };
+  if (b.prefixValues) input.prefix = E.tensor(b.prefixValues.data, [b.batch, b.prefixValues.k, b.prefixValues.dim]);
+  return input;
+}
+
+export class BatchSampler implements BatchSource {
   constructor(
     private readonly tokens: Uint32Array,
     readonly batchSize: number,

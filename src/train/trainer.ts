@@ -27,7 +27,8 @@ import { Rng } from '../util/rng.js';
 import { codeVersion } from '../util/version.js';
 import { checkpointName, loadResumeState, saveCheckpoint, saveResumeState } from './checkpoint.js';
 import { type RunConfig, type TrainConfig, getPreset } from './config.js';
-import { BatchSampler, evalBatches } from './data.js';
+import { type Batch, BatchSampler, type BatchSource, evalBatches, modelInput } from './data.js';
+import { loadPrefixCorpus, prefixEvalBatches, PrefixBatchSampler, readPrefixInfo } from '../vision/prefix.js';
 import { AdamW, clipGradNorm } from './optim.js';
 import { checkpointSteps, learningRate } from './schedule.js';
 
@@ -74,7 +75,11 @@ export function resolveRunConfig(opts: TrainOptions, corpus: Corpus): RunConfig 
   const baseModel = preset.models[opts.arch];
   if (!baseModel) throw new UserError(`preset "${preset.name}" has no ${opts.arch} configuration`);
   const model: Record<string, number> = { ...baseModel, ...(opts.model ?? {}), vocab_size: corpus.vocab.length };
-  if ('n_positions' in model && model.n_positions! < train.context) model.n_positions = train.context;
+  // Image-grounded corpora: the model maps [k × dim] feature prefixes, so it needs prefix_dim and k more positions.
+  const prefix = readPrefixInfo(corpus.dir);
+  if (prefix) model.prefix_dim = prefix.dim;
+  const positions = train.context + (prefix?.k ?? 0);
+  if ('n_positions' in model && model.n_positions! < positions) model.n_positions = positions;
   return {
     arch: opts.arch,
     label: opts.label ?? opts.arch,
@@ -91,16 +96,21 @@ function sameConfig(a: RunConfig, b: RunConfig): boolean {
   return strip(a) === strip(b);
 }
 
-function meanLoss(model: LanguageModel, batches: ReturnType<typeof evalBatches>): number {
+/** Logits of a batch's target positions, [targets, V]: every position, or only `rows` (prefix batches). */
+function batchLogits(model: LanguageModel, b: Batch): E.Tensor {
+  const logits = model.forward(modelInput(b), b.rows ? { logitRows: b.rows } : undefined);
+  return b.rows ? logits : E.reshape(logits, [b.batch * b.seq, model.vocabSize]);
+}
+
+function meanLoss(model: LanguageModel, batches: Batch[]): number {
   let total = 0;
   let count = 0;
   E.noGrad(() => {
     for (const b of batches) {
       E.tidy(() => {
-        const logits = model.forward({ ids: b.ids, batch: b.batch, seq: b.seq });
-        const l = E.crossEntropy(E.reshape(logits, [b.batch * b.seq, model.vocabSize]), b.targets, { reduction: 'sum' });
+        const l = E.crossEntropy(batchLogits(model, b), b.targets, { reduction: 'sum' });
         total += l.item();
-        count += b.batch * b.seq;
+        count += b.targets.length;
       });
     }
   });
@@ -129,8 +139,17 @@ export async function train(opts: TrainOptions): Promise<RunManifest> {
   const model = createModel(config.arch, config.model);
   model.params.initialize(new Rng(config.seed));
   const opt = new AdamW(model.params, { lr: t.lr, beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weight_decay });
-  const sampler = new BatchSampler(corpus.splits.train, t.batch_size, t.context, config.seed);
-  const valBatches = evalBatches(corpus.splits.val.length > t.context + 1 ? corpus.splits.val : corpus.splits.train, t.eval_windows, t.batch_size, t.context);
+  const prefix = loadPrefixCorpus(corpus);
+  let sampler: BatchSource;
+  let valBatches: Batch[];
+  if (prefix) {
+    sampler = new PrefixBatchSampler(corpus.splits.train, prefix.docs.train, prefix.store, t.batch_size, t.context, config.seed, corpus.padId);
+    const valSplit = prefix.docs.val.starts.length ? 'val' : 'train';
+    valBatches = prefixEvalBatches(corpus.splits[valSplit], prefix.docs[valSplit], prefix.store, t.eval_windows, t.batch_size, t.context, corpus.padId);
+  } else {
+    sampler = new BatchSampler(corpus.splits.train, t.batch_size, t.context, config.seed);
+    valBatches = evalBatches(corpus.splits.val.length > t.context + 1 ? corpus.splits.val : corpus.splits.train, t.eval_windows, t.batch_size, t.context);
+  }
   const ckptSteps = new Set(checkpointSteps(t.checkpoints, t.steps));
   const schedule = { lr: t.lr, warmup: t.warmup, steps: t.steps, decay: t.decay, minRatio: t.min_lr_ratio };
 
@@ -184,7 +203,6 @@ export async function train(opts: TrainOptions): Promise<RunManifest> {
 
   const bar = new Progress({ total: t.steps, label: `train ${config.label} seed ${config.seed}`, unit: 'steps', quiet: opts.quiet });
   bar.update(step);
-  const tokensPerStep = t.batch_size * t.context;
   let lastVal = NaN;
   let stepsThisProcess = 0;
   while (step < t.steps) {
@@ -194,8 +212,7 @@ export async function train(opts: TrainOptions): Promise<RunManifest> {
     const batch = sampler.batch(step);
     model.params.zeroGrad();
     const loss = E.tidy(() => {
-      const logits = model.forward(batch);
-      const l = E.crossEntropy(E.reshape(logits, [batch.batch * batch.seq, model.vocabSize]), batch.targets);
+      const l = E.crossEntropy(batchLogits(model, batch), batch.targets);
       E.backward(l);
       return l.item();
     });
@@ -208,7 +225,7 @@ export async function train(opts: TrainOptions): Promise<RunManifest> {
     step++;
     stepsThisProcess++;
     const dt = (performance.now() - t0) / 1000;
-    const tps = tokensPerStep / dt;
+    const tps = batch.targets.length / dt; // trained tokens (all positions, or the rows of prefix batches)
     logRow({ step, split: 'train', loss, lr, grad_norm: gradNorm, tokens_per_s: Math.round(tps), elapsed_s: elapsed() });
     if (ckptSteps.has(step)) lastVal = checkpoint(step);
     else if (step % t.eval_every === 0) {

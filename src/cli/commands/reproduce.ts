@@ -4,10 +4,7 @@ import { type CommandSpec, defineCommand } from '../command.js';
 import { presetNames } from '../../train/config.js';
 import { UserError } from '../../util/errors.js';
 
-const reproduceCommand = defineCommand({
-  name: 'reproduce',
-  summary: 'the whole study of a preset in one resumable command: corpus, training, evaluation, report',
-  options: z.object({
+const ReproduceCliOptions = z.object({
     preset: z.enum(presetNames).default('demo').describe('demo: synthetic world, minutes on 2 cores; cpu: CHILDES on 2 cores; paper: SPEC §5 sizes'),
     out: z.string().optional().describe('study directory (default studies/<preset>)'),
     childes: z.array(z.string()).default([]).describe('CHAT inputs for the cpu and paper presets (default ../shared/data/childes when present)'),
@@ -17,10 +14,19 @@ const reproduceCommand = defineCommand({
     shard: z.string().optional().describe('"i/n": run only the i-th of n (entry, seed) jobs (i = 1..n), e.g. --shard $SLURM_ARRAY_TASK_ID/N'),
     stages: z.array(z.enum(['corpus', 'train', 'eval', 'analyze', 'report'])).default(['corpus', 'train', 'eval', 'analyze', 'report']).describe('stages to run (analyze: saliency, tuned lens, aggregate heads; see "groundlab analyze")'),
     items: z.enum(['all', 'corpus', 'template']).default('all').describe('evaluation items (each source summarised separately)'),
+    visdial: z.array(z.string()).default([]).describe('visual dialog (SPEC §7): VisDial v1.0 JSON (files, .zip, directories); runs the caption- and image-grounded studies (preset visdial)'),
+    coco: z.array(z.string()).default([]).describe('visual dialog: COCO caption JSON as a second source of captions (and of image-grounded captioning)'),
+    images: z.array(z.string()).default([]).describe('visual dialog: JPEG images (named by image id) to encode with the built-in MobileNetV2 for the image-grounded setting'),
+    features: z.string().optional().describe('visual dialog: precomputed image features (safetensors, one [patches × dim] tensor per image id, e.g. DINOv2) instead of --images'),
     check: z.boolean().default(false).describe('open the report in headless Chromium afterwards and fail on errors'),
     threads: z.number().int().positive().optional().describe('CPU threads (default: all cores, or GROUNDLAB_THREADS)'),
     quiet: z.boolean().default(false).describe('no progress bars'),
-  }),
+  });
+
+const reproduceCommand = defineCommand({
+  name: 'reproduce',
+  summary: 'the whole study of a preset in one resumable command: corpus, training, evaluation, report',
+  options: ReproduceCliOptions,
   details: [
     'Re-running skips finished work: complete runs are not retrained, unfinished ones resume, evaluated checkpoints are skipped.',
     'Study layout: STUDY/study.json, STUDY/corpus/, STUDY/runs/<label>-s<seed>/ (eval/ and mechanistic/ inside), STUDY/eval/*.csv, STUDY/mechanistic/*.csv, STUDY/report.html.',
@@ -28,8 +34,11 @@ const reproduceCommand = defineCommand({
     '  groundlab reproduce --preset demo',
     '  groundlab reproduce --preset cpu --childes ../shared/data/childes --labels gpt2 --seeds 42',
     '  groundlab reproduce --preset paper --out /scratch/paper --shard $SLURM_ARRAY_TASK_ID/15   # SLURM --array=1-15',
+    '  groundlab reproduce --visdial ../shared/data/visdial --coco ../shared/data/coco --images ../shared/data/coco/images   # visual dialog, both settings',
   ].join('\n'),
-  async run(o) {
+  async run(o): Promise<void> {
+    if (o.visdial.length || o.coco.length || o.preset === 'visdial') return runVisual(o);
+    if (o.images.length || o.features) throw new UserError('--images and --features belong to the visual-dialog study: also pass --visdial PATH (and/or --coco PATH)');
     const { reproduce } = await import('../../analysis/reproduce.js');
     const { formatHeadline } = await import('../../analysis/study.js');
     const { writeStudyReport } = await import('../../report/study-report.js');
@@ -66,5 +75,51 @@ const reproduceCommand = defineCommand({
     if (res.failures.length) throw new UserError(`${res.failures.length} run(s) failed:\n  ${res.failures.map((f) => `${f.job}: ${f.error}`).join('\n  ')}`);
   },
 });
+
+/** `groundlab reproduce --visdial PATH [--coco PATH] [--images DIR | --features FILE]`: both visual-dialog settings (vision/visual-study.ts). */
+async function runVisual(o: z.infer<typeof ReproduceCliOptions>): Promise<void> {
+  const { reproduceVisual } = await import('../../vision/visual-study.js');
+  const { formatHeadline } = await import('../../analysis/study.js');
+  const { writeStudyReport } = await import('../../report/study-report.js');
+  const preset = o.preset === 'demo' ? 'visdial' : o.preset; // demo is the default: the visual study's own preset is visdial
+  const res = await reproduceVisual({
+    visdial: o.visdial,
+    coco: o.coco,
+    images: o.images,
+    features: o.features,
+    preset,
+    out: o.out,
+    seeds: o.seeds,
+    labels: o.labels.length ? o.labels : undefined,
+    shard: o.shard,
+    stages: o.stages,
+    items: o.items,
+    threads: o.threads,
+    quiet: o.quiet,
+    writeReport: async (dir, aggregate) => {
+      const r = await writeStudyReport(dir, { aggregate, title: `groundlab visual dialog study (preset ${preset})` });
+      for (const w of r.warnings) console.error(`chart warning: ${w}`);
+      return r.path;
+    },
+  });
+  console.log(`visual-dialog study ${res.study} (preset ${preset})`);
+  console.log('caption-grounded:');
+  console.log(formatHeadline(res.caption.headline));
+  if (res.image) {
+    console.log('image-grounded:');
+    console.log(formatHeadline(res.image.headline));
+  }
+  const s = res.seconds;
+  console.log(`time: features ${s.features.toFixed(0)} s, corpora ${s.corpora.toFixed(0)} s, caption study ${s.caption.toFixed(0)} s, image study ${s.image.toFixed(0)} s, saliency ${s.saliency.toFixed(0)} s, report ${s.report.toFixed(0)} s, total ${s.total.toFixed(0)} s`);
+  if (res.report) console.log(`report: ${res.report}`);
+  if (res.report && o.check) {
+    const { checkReportInBrowser } = await import('../../report/check.js');
+    const c = await checkReportInBrowser(res.report);
+    if (c.errors.length) throw new UserError(`the report has ${c.errors.length} problem(s) in Chromium:\n  ${c.errors.join('\n  ')}`);
+    console.log(`report checked in headless Chromium: ${c.figures} figures, no errors`);
+  }
+  const failures = [...res.caption.failures, ...(res.image?.failures ?? [])];
+  if (failures.length) throw new UserError(`${failures.length} run(s) failed:\n  ${failures.map((f) => `${f.job}: ${f.error}`).join('\n  ')}`);
+}
 
 export const commands: CommandSpec<any>[] = [reproduceCommand];

@@ -1,0 +1,180 @@
+/**
+ * Corpora with a continuous prefix per document (the image-grounded setting, SPEC §7): the corpus
+ * contract plus `prefix.json`, which names the features file and the image of every document.
+ *
+ *   prefix.json  { kind: "groundlab-prefix", format: 1,
+ *                  features: path (relative to the corpus directory, or absolute),
+ *                  features_sha256, features_bytes, k (patches), dim, norm ("rms" | "none"),
+ *                  encoder (the features file's metadata),
+ *                  documents: { train: [image id of the 1st <doc>, ...], val: [...], test: [...] } }
+ *
+ * A training sequence is one document with its image: the model input is the image's k patch
+ * vectors (mapped to d_model by the model's trained prefix projection) followed by the document's
+ * tokens; the loss covers the token positions only. `PrefixBatchSampler` draws documents with a
+ * seeded Rng per step (batch k is a pure function of (seed, k), as for token batches), and takes a
+ * seeded window when a document is longer than the context. No engine code here: the trainer turns
+ * a batch into tensors (train/data.ts `modelInput`).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { Corpus, SplitName } from '../data/contract.js';
+import type { Batch } from '../train/data.js';
+import { UserError } from '../util/errors.js';
+import { readJson } from '../util/files.js';
+import { deriveSeed, Rng } from '../util/rng.js';
+import { FeatureStore, type FeatureNorm, type PrefixLookup } from './features.js';
+
+export const PREFIX_FILE = 'prefix.json';
+
+export interface PrefixInfo {
+  kind: 'groundlab-prefix';
+  format: 1;
+  features: string;
+  features_sha256: string;
+  features_bytes: number;
+  k: number;
+  dim: number;
+  norm: FeatureNorm;
+  encoder: Record<string, string>;
+  documents: Record<SplitName, string[]>;
+}
+
+/** prefix.json of a corpus directory, or null when the corpus has no prefix. */
+export function readPrefixInfo(corpusDir: string): PrefixInfo | null {
+  const p = join(corpusDir, PREFIX_FILE);
+  if (!existsSync(p)) return null;
+  const info = readJson<PrefixInfo>(p);
+  if (info.kind !== 'groundlab-prefix' || !(info.k > 0) || !(info.dim > 0) || !info.documents) throw new UserError(`${p}: not a groundlab prefix description (kind, k, dim, documents expected)`);
+  return info;
+}
+
+export function featuresPath(corpusDir: string, info: PrefixInfo): string {
+  return isAbsolute(info.features) ? info.features : join(corpusDir, info.features);
+}
+
+export interface PrefixCorpus {
+  info: PrefixInfo;
+  store: PrefixLookup;
+  /** Index of each document's <doc> token in each split, and the document's image. */
+  docs: Record<SplitName, { starts: Int32Array; images: string[] }>;
+}
+
+/**
+ * Loads the prefix side of a corpus (null when it has none): the features (normalised as recorded)
+ * and the document boundaries, checked against prefix.json (document counts, every image present
+ * with [k × dim] features, the features file's size).
+ */
+export function loadPrefixCorpus(corpus: Corpus): PrefixCorpus | null {
+  const info = readPrefixInfo(corpus.dir);
+  if (!info) return null;
+  const path = featuresPath(corpus.dir, info);
+  if (!existsSync(path)) throw new UserError(`${corpus.dir}/prefix.json names the features file ${path}, which does not exist`);
+  if (statSync(path).size !== info.features_bytes) {
+    throw new UserError(`${path} has ${statSync(path).size} bytes, not the ${info.features_bytes} recorded in ${corpus.dir}/prefix.json: the features changed since the corpus was built; rebuild it`);
+  }
+  const store = FeatureStore.read(path, info.norm);
+  if (store.k !== info.k || store.dim !== info.dim) throw new UserError(`${path}: features are [${store.k} × ${store.dim}], prefix.json says [${info.k} × ${info.dim}]`);
+  const docs = {} as PrefixCorpus['docs'];
+  for (const split of ['train', 'val', 'test'] as SplitName[]) {
+    const toks = corpus.splits[split];
+    const starts: number[] = [];
+    for (let i = 0; i < toks.length; i++) if (toks[i] === corpus.docId) starts.push(i);
+    const images = info.documents[split] ?? [];
+    if (images.length !== starts.length) throw new UserError(`${corpus.dir}: ${split}.bin has ${starts.length} documents but prefix.json lists ${images.length} images`);
+    for (const im of images) if (!store.has(im)) throw new UserError(`${path}: no features for image "${im}" (used by the ${split} split)`);
+    docs[split] = { starts: Int32Array.from(starts), images };
+  }
+  return { info, store, docs };
+}
+
+/** The tokens of document d of a split: [start, end). */
+function docSpan(tokens: Uint32Array, starts: Int32Array, d: number): [number, number] {
+  return [starts[d]!, d + 1 < starts.length ? starts[d + 1]! : tokens.length];
+}
+
+interface Window {
+  doc: number;
+  from: number;
+  /** Input tokens (targets are the next ones). */
+  len: number;
+}
+
+/** Packs windows into a batch: prefix [B, k, dim], ids [B, seq] (padded), the real token rows and their targets. */
+function packBatch(tokens: Uint32Array, windows: Window[], images: string[], store: PrefixLookup, padId: number, context: number): Batch {
+  const B = windows.length;
+  const { k, dim } = store;
+  const longest = Math.max(...windows.map((w) => w.len));
+  const seq = Math.min(context, Math.ceil(longest / 8) * 8);
+  const ids = new Int32Array(B * seq).fill(padId);
+  const prefix = new Float32Array(B * k * dim);
+  let R = 0;
+  for (const w of windows) R += w.len;
+  const rows = new Int32Array(R);
+  const targets = new Int32Array(R);
+  let r = 0;
+  windows.forEach((w, b) => {
+    prefix.set(store.get(images[w.doc]!), b * k * dim);
+    for (let t = 0; t < w.len; t++) {
+      ids[b * seq + t] = tokens[w.from + t]!;
+      rows[r] = b * (k + seq) + k + t;
+      targets[r++] = tokens[w.from + t + 1]!;
+    }
+  });
+  return { ids, targets, batch: B, seq, prefixValues: { data: prefix, k, dim }, rows };
+}
+
+/** Training batches of whole documents with their image prefixes (see the module comment). */
+export class PrefixBatchSampler {
+  private readonly starts: Int32Array;
+  private readonly images: string[];
+
+  constructor(
+    private readonly tokens: Uint32Array,
+    docs: { starts: Int32Array; images: string[] },
+    private readonly store: PrefixLookup,
+    readonly batchSize: number,
+    readonly context: number,
+    readonly seed: number,
+    private readonly padId = 0,
+  ) {
+    this.starts = docs.starts;
+    this.images = docs.images;
+    const usable = [...this.starts.keys()].filter((d) => {
+      const [a, b] = docSpan(tokens, this.starts, d);
+      return b - a >= 2;
+    });
+    if (!usable.length) throw new UserError('the training split has no document with at least two tokens to train on');
+  }
+
+  batch(step: number): Batch {
+    const rng = new Rng(deriveSeed(this.seed, 'prefix-batch', step));
+    const windows: Window[] = [];
+    while (windows.length < this.batchSize) {
+      const d = rng.int(this.starts.length);
+      const [a, b] = docSpan(this.tokens, this.starts, d);
+      const n = b - a - 1; // input positions with a next token
+      if (n < 1) continue;
+      const len = Math.min(n, this.context);
+      const from = a + (n > this.context ? rng.int(n - this.context + 1) : 0);
+      windows.push({ doc: d, from, len });
+    }
+    return packBatch(this.tokens, windows, this.images, this.store, this.padId, this.context);
+  }
+}
+
+/** Deterministic evaluation batches: up to `count` documents evenly spaced over the split, first window of each. */
+export function prefixEvalBatches(tokens: Uint32Array, docs: { starts: Int32Array; images: string[] }, store: PrefixLookup, count: number, B: number, context: number, padId = 0): Batch[] {
+  const nDocs = docs.starts.length;
+  const chosen: number[] = [];
+  const n = Math.min(count, nDocs);
+  for (let i = 0; i < n; i++) chosen.push(n === 1 ? 0 : Math.floor((i * (nDocs - 1)) / (n - 1)));
+  const windows: Window[] = [];
+  for (const d of [...new Set(chosen)]) {
+    const [a, b] = docSpan(tokens, docs.starts, d);
+    const len = Math.min(b - a - 1, context);
+    if (len >= 1) windows.push({ doc: d, from: a, len });
+  }
+  const out: Batch[] = [];
+  for (let i = 0; i < windows.length; i += B) out.push(packBatch(tokens, windows.slice(i, i + B), docs.images, store, padId, context));
+  return out;
+}

@@ -1,0 +1,89 @@
+/**
+ * Where the environment enters the prediction in the visual-dialog settings (SPEC §6 saliency on
+ * the sequences of §7): for the last checkpoint of each run of a study, the saliency of the matched
+ * items (analysis/saliency.ts) with the ENV positions being the caption tokens (caption-grounded) or
+ * the k feature positions (image-grounded, through PrefixPointerModel). Written per layer and head,
+ * averaged over items, to STUDY/eval/visual_saliency.csv:
+ *   setting, label, arch, seed, step, layer, head (-1: layer flow / LSTM layer), env_share, env_flow, n_items
+ * env_share is the ENV positions' part of the prediction row's saliency; env_flow its mean per ENV position.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCorpus, loadItems } from '../data/contract.js';
+import { computeSaliency, type SaliencyItem } from '../analysis/saliency.js';
+import { discoverRuns, readStudy, studyCorpusDir } from '../analysis/study.js';
+import { listCheckpoints, loadCheckpoint } from '../train/checkpoint.js';
+import type { LanguageModel } from '../models/types.js';
+import { ensureDir, writeCsv } from '../util/files.js';
+import { loadPrefixCorpus } from './prefix.js';
+import { PrefixPointerModel } from './prefix-model.js';
+
+export const VISUAL_SALIENCY_COLUMNS = ['setting', 'label', 'arch', 'seed', 'step', 'layer', 'head', 'env_share', 'env_flow', 'n_items'];
+export const VISUAL_SALIENCY_FILE = 'visual_saliency.csv';
+
+export interface VisualSaliencyRow {
+  setting: string;
+  label: string;
+  arch: string;
+  seed: number;
+  step: number;
+  layer: number;
+  head: number;
+  env_share: number;
+  env_flow: number;
+  n_items: number;
+}
+
+/**
+ * Saliency rows (means over items) of one model on a corpus's matched items, capped at `maxItems`
+ * (in file order). Contexts longer than `maxLen` tokens (the training context) keep their last
+ * tokens; an item whose ENV tokens were all cut away is left out.
+ */
+export function corpusSaliency(model: LanguageModel, corpusDir: string, maxLen: number, maxItems = 200): { rows: Omit<VisualSaliencyRow, 'setting' | 'label' | 'arch' | 'seed' | 'step'>[]; items: number } {
+  const corpus = loadCorpus(corpusDir);
+  const items = loadItems(corpusDir).filter((i) => i.source.kind === 'corpus').slice(0, maxItems);
+  const prefix = loadPrefixCorpus(corpus);
+  let m: LanguageModel = model;
+  let sal: SaliencyItem[];
+  if (prefix) {
+    const pm = new PrefixPointerModel(model, prefix.store);
+    m = pm;
+    sal = items.filter((i) => i.prefix !== undefined).map((i) => ({ context: pm.pointerContext(i.prefix!, i.context.slice(-maxLen)), target: i.target, envPositions: pm.envPositions() }));
+  } else {
+    sal = items
+      .map((i) => {
+        const cut = Math.max(0, i.context.length - maxLen);
+        return { context: i.context.slice(cut), target: i.target, envPositions: i.env_positions.filter((p) => p >= cut).map((p) => p - cut) };
+      })
+      .filter((i) => i.envPositions.length);
+  }
+  if (!sal.length) return { rows: [], items: 0 };
+  const res = computeSaliency(m, sal, { padId: corpus.padId, batchSize: 16 });
+  const acc = new Map<string, { layer: number; head: number; share: number; flow: number; n: number }>();
+  for (const r of res.rows) {
+    const k = `${r.layer}/${r.head}`;
+    const a = acc.get(k) ?? { layer: r.layer, head: r.head, share: 0, flow: 0, n: 0 };
+    a.share += r.envShare;
+    a.flow += r.envFlow;
+    a.n++;
+    acc.set(k, a);
+  }
+  const rows = [...acc.values()].sort((a, b) => a.layer - b.layer || a.head - b.head).map((a) => ({ layer: a.layer, head: a.head, env_share: a.share / a.n, env_flow: a.flow / a.n, n_items: a.n }));
+  return { rows, items: sal.length };
+}
+
+/** Saliency at the last checkpoint of every run of a study → STUDY/eval/visual_saliency.csv (returns the rows). */
+export function studyVisualSaliency(studyDir: string, setting: string, opts: { maxItems?: number } = {}): VisualSaliencyRow[] {
+  const corpusDir = studyCorpusDir(studyDir, readStudy(studyDir));
+  const out: VisualSaliencyRow[] = [];
+  for (const run of discoverRuns(studyDir)) {
+    const ckpts = listCheckpoints(run.dir);
+    if (!ckpts.length) continue;
+    const last = ckpts[ckpts.length - 1]!;
+    const { model } = loadCheckpoint(last.path);
+    const { rows } = corpusSaliency(model, corpusDir, run.config.train.context, opts.maxItems);
+    for (const r of rows) out.push({ setting, label: run.config.label, arch: run.config.arch, seed: run.config.seed, step: last.step, ...r });
+  }
+  if (existsSync(join(studyDir, 'runs'))) writeCsv(join(ensureDir(join(studyDir, 'eval')), VISUAL_SALIENCY_FILE), out as unknown as Record<string, unknown>[], VISUAL_SALIENCY_COLUMNS);
+  return out;
+}
