@@ -132,7 +132,9 @@ const summarySection: StudyReportSection = {
     const lines = head.map((h) => {
       const sig = Number.isFinite(h.wilcoxon_p) && h.wilcoxon_p < 0.05;
       const dirn = h.mean_G > 0 ? 'lowers' : 'raises';
-      return `${h.label} (${h.arch}), step ${h.step}: the matching ENV token ${dirn} the surprisal of its word by G = ${f3(h.mean_G)} nats on average over words (95% bootstrap interval ${f3(h.G_lo)} to ${f3(h.G_hi)}; Wilcoxon signed-rank over words p = ${fmtP(h.wilcoxon_p)}${h.n_seeds >= 2 ? `; t-test over ${h.n_seeds} seeds p = ${fmtP(h.p_t_G)}` : '; one seed'}): ${sig ? (h.mean_G > 0 ? 'a significant grounding gain' : 'a significant loss') : 'no significant difference'}.`;
+      const size = Math.abs(h.mean_G) < 0.1 ? ' but small (under 0.1 nats)' : '';
+      const verdict = sig ? (h.mean_G > 0 ? `a significant${size} grounding gain` : `a significant${size} loss`) : 'no significant difference';
+      return `${h.label} (${h.arch}), step ${h.step}: the matching ENV token ${dirn} the surprisal of its word by G = ${f3(h.mean_G)} nats on average over words (95% bootstrap interval ${f3(h.G_lo)} to ${f3(h.G_hi)}; Wilcoxon signed-rank over words p = ${fmtP(h.wilcoxon_p)}${h.n_seeds >= 2 ? `; t-test over ${h.n_seeds} seeds p = ${fmtP(h.p_t_G)}` : '; one seed'}): ${verdict}.`;
     });
     b.text(lines);
     b.table(
