@@ -100,7 +100,10 @@ export function renderItem(item: EvalItem, vocab: string[]): string {
   flush();
   const target = (vocab[item.target] ?? '').replace(/<LAN>$/, '');
   const where = item.source.kind === 'corpus' ? `${item.source.file}:${item.source.line} (${item.source.split ?? 'test'} split)` : `${item.source.file}, template ${item.source.line}`;
-  return [`${item.id}  ${where}`, `  ${parts.join(' ')} → ${target}`, `  mismatches: ${item.mismatches.map((m) => m.word).join(', ')}`].join('\n');
+  // Visual dialog: an image prefix before the context; mismatches from another caption or image.
+  const image = item.prefix !== undefined ? `{image ${item.prefix}} ` : '';
+  const from = (m: EvalItem['mismatches'][number]) => (m.prefix !== undefined ? ` (image ${m.prefix})` : m.from ? ` (caption of ${m.from})` : '');
+  return [`${item.id}  ${where}`, `  ${image}${parts.join(' ')} → ${target}`, `  mismatches: ${item.mismatches.map((m) => m.word + from(m)).join(', ')}`].join('\n');
 }
 
 export function renderWord(word: string, targets: TargetsFile, items: EvalItem[], vocab: string[], n: number): string {

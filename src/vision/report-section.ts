@@ -26,6 +26,8 @@ const fmtP = (p: unknown): string => {
   return v < 1e-4 ? v.toExponential(1) : v < 0.001 ? v.toFixed(4) : v.toFixed(3);
 };
 
+const f3 = (x: unknown): string => (x !== '' && Number.isFinite(Number(x)) ? Number(x).toFixed(3) : 'NA');
+
 interface Setting {
   name: 'caption' | 'image';
   title: string;
@@ -89,11 +91,11 @@ export const visualDialogSection: StudyReportSection = {
           { key: 'setting', label: 'setting' },
           { key: 'label', label: 'model' },
           { key: 'step', label: 'step' },
-          { key: 'mean_matched', label: 'matched', digits: 3 },
-          { key: 'mean_mismatched', label: 'mismatched', digits: 3 },
-          { key: 'mean_G', label: 'G', digits: 3 },
-          { key: 'words_G_lo', label: 'G 95% lo', digits: 3 },
-          { key: 'words_G_hi', label: 'G 95% hi', digits: 3 },
+          { key: 'mean_matched', label: 'matched', format: f3, align: 'right' },
+          { key: 'mean_mismatched', label: 'mismatched', format: f3, align: 'right' },
+          { key: 'mean_G', label: 'G', format: f3, align: 'right' },
+          { key: 'words_G_lo', label: 'G 95% lo', format: f3, align: 'right' },
+          { key: 'words_G_hi', label: 'G 95% hi', format: f3, align: 'right' },
           { key: 'words_wilcoxon_p', label: 'Wilcoxon p', format: fmtP, align: 'right' },
           { key: 'n_words', label: 'words' },
           { key: 'n_items', label: 'items' },
@@ -150,7 +152,8 @@ export const visualDialogSection: StudyReportSection = {
     const sal: Row[] = [];
     for (const s of settings) for (const r of readCsvTable(join(s.dir, 'eval', VISUAL_SALIENCY_FILE), ['seed', 'step', 'layer', 'head', 'env_share', 'env_flow', 'n_items'])) if (r.head === -1) sal.push({ ...r, setting: s.title, layer: (r.layer as number) + 1 });
     if (sal.length) {
-      const ls = [...new Set(sal.map((r) => String(r.label)))];
+      const found = new Set(sal.map((r) => String(r.label)));
+      const ls = [...ctx.labels.filter((l) => found.has(l)), ...[...found].filter((l) => !ctx.labels.includes(l))];
       b.figure(
         await ctx.svg(
           lineBandChart(sal, {

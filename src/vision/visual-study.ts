@@ -117,9 +117,10 @@ export async function reproduceVisual(opts: VisualReproduceOptions): Promise<Vis
   seconds.corpora = (Date.now() - t) / 1000;
 
   // 3. The two studies through the standard reproduce (train + eval); the report comes last.
-  // The report comes last (one for both); corpora are built here. The image study runs training and
-  // evaluation only: other analysis stages of reproduce read token contexts, not prefixed ones.
-  const base: ReproduceOptions = { ...opts, preset, stages: [...stages].filter((s) => s !== 'report' && s !== 'corpus'), writeReport: undefined, log };
+  // Training and evaluation through reproduce; corpora are built here, the report comes last (one for
+  // both), and the saliency of step 4 stands for the mechanistic suite (run "groundlab analyze --study
+  // STUDY" for the full suite on the caption-grounded study; the image study's items need prefixes).
+  const base: ReproduceOptions = { ...opts, preset, stages: [...stages].filter((s) => s === 'train' || s === 'eval'), writeReport: undefined, log };
   t = Date.now();
   log('caption-grounded study');
   const caption = await reproduce({ ...base, out: dir, corpus: captionCorpus });
@@ -128,7 +129,7 @@ export async function reproduceVisual(opts: VisualReproduceOptions): Promise<Vis
   let image: ReproduceResult | null = null;
   if (features) {
     log('image-grounded study');
-    image = await reproduce({ ...base, stages: base.stages!.filter((s) => s === 'train' || s === 'eval'), out: imageDir, corpus: imageCorpus });
+    image = await reproduce({ ...base, out: imageDir, corpus: imageCorpus });
   }
   seconds.image = (Date.now() - t) / 1000;
 
