@@ -12,6 +12,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import type { EvalItem } from '../src/data/contract.js';
 import { getPreset } from '../src/train/config.js';
 import { GPT2 } from '../src/models/gpt2.js';
@@ -71,9 +72,10 @@ for (const threads of [2, 1]) {
   const b = f32(torchOut);
   if (a.length !== b.length) throw new Error(`eval bench: ${a.length} vs ${b.length} surprisals`);
   for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
-  rows.push([`${threads} thread${threads > 1 ? 's' : ''}`, Math.round(ours.sequences_per_s), Math.round(torch.sequences_per_s), ours.sequences_per_s / torch.sequences_per_s, ours.seconds, torch.seconds]);
+  rows.push([`${threads} thread${threads > 1 ? 's' : ''}`, Math.round(ours.sequences_per_s), Math.round(torch.sequences_per_s), ours.sequences_per_s / torch.sequences_per_s, ours.seconds, torch.seconds, ours.cpu_seconds, torch.cpu_seconds, torch.cpu_seconds / ours.cpu_seconds]);
   if (threads === 2) console.log(`\n${ours.sequences} contexts (${ours.tokens} tokens) per checkpoint, ${ours.batch_tokens} tokens per forward pass, torch ${torch.torch}`);
 }
 console.log('\nGrounding evaluation of one checkpoint, cpu-preset GPT-2 (median of 3 after a warm-up; higher is better; ratio > 1: groundlab faster)');
-console.log(table(rows, ['threads', 'groundlab ctx/s', 'PyTorch ctx/s', 'ratio', 'groundlab s', 'PyTorch s']));
+console.log(table(rows, ['threads', 'groundlab ctx/s', 'PyTorch ctx/s', 'ratio', 'groundlab s', 'PyTorch s', 'groundlab CPU s', 'PyTorch CPU s', 'CPU ratio']));
+console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (wall-time ratios are noisy on a busy machine; CPU time is steadier)`);
 console.log(`max |surprisal difference| groundlab vs PyTorch: ${maxDiff.toExponential(2)} nats`);

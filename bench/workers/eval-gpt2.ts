@@ -23,11 +23,15 @@ const tokens = prepared.reduce((a, p) => a + (1 + p.item.mismatches.length) * p.
 const run = () => evaluateItems(model, prepared, { batchTokens });
 run(); // warm-up: first touch of the pooled buffers
 const times: number[] = [];
+const cpu: number[] = [];
 let results = run();
 for (let r = 0; r < Number(values.reps); r++) {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   results = run();
+  const c = process.cpuUsage(c0);
   times.push((performance.now() - t0) / 1000);
+  cpu.push((c.user + c.system) / 1e6);
 }
 const out = new Float32Array(sequences);
 let k = 0;
@@ -38,4 +42,4 @@ for (const r of results) {
 writeFileSync(values.out!, out);
 const sorted = [...times].sort((a, b) => a - b);
 const median = sorted[Math.floor(sorted.length / 2)]!;
-console.log(JSON.stringify({ seconds: median, times, sequences, tokens, sequences_per_s: sequences / median, batch_tokens: batchTokens, threads: E.getThreads() }));
+console.log(JSON.stringify({ seconds: median, times, cpu_seconds: [...cpu].sort((a, b) => a - b)[Math.floor(cpu.length / 2)], sequences, tokens, sequences_per_s: sequences / median, batch_tokens: batchTokens, threads: E.getThreads() }));
