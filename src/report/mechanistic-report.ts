@@ -22,8 +22,10 @@ import type { StudyReportContext, StudyReportSection } from './study-report.js';
 const fmtP = (p: unknown): string => {
   const v = Number(p);
   if (p === '' || p === undefined || p === null || !Number.isFinite(v)) return 'NA';
-  return v < 1e-4 ? v.toExponential(1) : v < 0.001 ? v.toFixed(4) : v.toFixed(3);
+  return v < 1e-4 ? v.toExponential(0) : v < 0.001 ? v.toFixed(4) : v.toFixed(3);
 };
+/** Whole numbers as such (one seed), else two decimals (means over seeds). */
+const nHeadsFmt = (x: unknown): string => (x === '' || !Number.isFinite(Number(x)) ? 'NA' : Number.isInteger(Number(x)) ? String(x) : Number(x).toFixed(2));
 const f2 = (x: unknown): string => (x !== '' && Number.isFinite(Number(x)) ? Number(x).toFixed(2) : 'NA');
 
 /** The paper's intervention table (SPEC §1): 12-layer GPT-2 on CHILDES, means over 5 seeds. */
@@ -119,6 +121,7 @@ const saliencySection: StudyReportSection = {
       );
       for (const [step, p] of peaks(mine)) peakRows.push({ label, step, layer: p.layer, n_layers: nLayers, flow: p.env_flow, share: p.env_share, n_seeds: p.n_seeds });
     }
+    b.subsection('Peak layer per checkpoint', { id: 'saliency-peaks' });
     b.table(peakRows, {
       caption: 'Peak layer of the ENV saliency flow at each analysed checkpoint (1-based), its mean ENV flow and the ENV share of that layer\'s prediction row.',
       columns: [
@@ -211,6 +214,7 @@ const lensSection: StudyReportSection = {
         });
       }
     }
+    b.subsection('Layer-to-layer drops, and the paper\'s numbers', { id: 'lens-drops' });
     b.table(drops, {
       caption: 'Drop of the target\'s surprisal between adjacent layers at the last analysed checkpoint (matched contexts, tuned lens; nats). Welch: one-sided Welch t-test over items that layer l+1 is lower than layer l (the largest p over seeds when there are several); paired: the same items at both layers, one-sided paired t-test; p over seeds: one-sample t-test of the per-seed drops (two or more seeds).',
       columns: [
@@ -229,7 +233,7 @@ const lensSection: StudyReportSection = {
     });
     b.table(
       Object.entries(PAPER_LENS).map(([step, v]) => ({ step: Number(step), ...Object.fromEntries(v.map((x, i) => [`L${i + 1}`, x])) })),
-      { caption: 'For comparison, the paper\'s tuned-lens surprisal of the target by layer (12-layer GPT-2 on CHILDES, matched contexts, means over 5 seeds; SPEC §1).', columns: ['step', ...Array.from({ length: 12 }, (_, i) => ({ key: `L${i + 1}`, label: String(i + 1), digits: 3 }))] },
+      { caption: 'For comparison, the paper\'s tuned-lens surprisal of the target by layer (12-layer GPT-2 on CHILDES, matched contexts, means over 5 seeds; SPEC §1).', columns: ['step', ...Array.from({ length: 12 }, (_, i) => ({ key: `L${i + 1}`, label: String(i + 1), format: f2, align: 'right' as const }))] },
     );
     // Does the lens work? Validation KL of the last layer's neighbours.
     const kl = agg.lensTraining.filter((r) => Number.isFinite(r.kl_tuned_val as number));
@@ -294,21 +298,27 @@ const headsSection: StudyReportSection = {
       );
     }
     const rows = agg.studyIntervention.filter((r) => labels.includes(String(r.label)));
+    const multiSeed = rows.some((r) => Number(r.n_seeds) > 1);
+    b.subsection('Intervention table', { id: 'intervention' });
     b.table(rows, {
-      caption: 'Intervention per checkpoint (SPEC §1): number of aggregate heads and their mean layer (1-based), matched surprisal of the target (nats) with the aggregate heads ablated, with random control heads ablated (mean over draws), and unablated; p: one-sided paired t-test intervened vs control over items (all seeds pooled); p, seeds: paired t-test over per-seed means (two or more seeds); max p: the largest per-seed p. NA: no aggregate heads, or no heads left for controls.',
+      caption: `Intervention per checkpoint (SPEC §1): the heads chosen by each rule and their mean layer (1-based), matched surprisal of the target (nats) with those heads ablated, with as many random other heads ablated (mean over draws), and unablated; p: one-sided paired t-test intervened vs control over items${multiSeed ? ' (all seeds pooled); p, seeds: paired t-test over per-seed means; max p: the largest per-seed p' : ''}. NA: no heads chosen, or no other heads left for controls.`,
       columns: [
         { key: 'label', label: 'model' },
         { key: 'step', label: 'checkpoint' },
         { key: 'selection', label: 'heads chosen by' },
         { key: 'n_seeds', label: 'seeds' },
-        { key: 'n_heads', label: 'heads', format: f2, align: 'right' },
+        { key: 'n_heads', label: 'heads', format: nHeadsFmt, align: 'right' },
         { key: 'mean_layer', label: 'mean layer', format: f2, align: 'right' },
         { key: 'intervened', label: 'ablated', format: f2, align: 'right' },
         { key: 'control', label: 'random control', format: f2, align: 'right' },
         { key: 'original', label: 'unablated', format: f2, align: 'right' },
         { key: 'p_items', label: 'p', format: fmtP, align: 'right' },
-        { key: 'p_seeds', label: 'p, seeds', format: fmtP, align: 'right' },
-        { key: 'p_max', label: 'max p', format: fmtP, align: 'right' },
+        ...(multiSeed
+          ? [
+              { key: 'p_seeds', label: 'p, seeds', format: fmtP, align: 'right' as const },
+              { key: 'p_max', label: 'max p', format: fmtP, align: 'right' as const },
+            ]
+          : []),
       ],
       maxRows: 300,
     });
