@@ -351,15 +351,17 @@ function fmtP(p: number): string {
   return p < 1e-4 ? p.toExponential(1) : p.toPrecision(2);
 }
 
-/** The headline per label: the last checkpoint's study-level numbers for the primary item set. */
+/** The headline per label: study-level numbers at the last checkpoint that every present seed reached, for the primary item set (corpus items if any). */
 export function headlineRows(agg: StudyAggregate): HeadlineRow[] {
   const out: HeadlineRow[] = [];
   for (const label of agg.labels) {
     const rows = agg.grounding.filter((r) => r.label === label);
     if (!rows.length) continue;
     const items = rows.some((r) => r.items === 'corpus') ? 'corpus' : String(rows[0]!.items);
+    // The last step reached by as many seeds as any step (a seed still training does not shrink the headline to one seed).
     const mine = rows.filter((r) => r.items === items);
-    const last = mine.reduce((a, b) => ((b.step as number) > (a.step as number) ? b : a));
+    const most = Math.max(...mine.map((r) => r.n_seeds as number));
+    const last = mine.filter((r) => r.n_seeds === most).reduce((a, b) => ((b.step as number) > (a.step as number) ? b : a));
     out.push({
       label,
       arch: String(last.arch),

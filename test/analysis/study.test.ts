@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { aggregateStudy, newStudyFile, parseShard, runDirName, shardJobs, studyJobs, writeStudy } from '../../src/analysis/study.js';
+import { aggregateStudy, headlineRows, newStudyFile, parseShard, runDirName, shardJobs, studyJobs, writeStudy } from '../../src/analysis/study.js';
 import { EVAL_FILES, R2_COLUMNS, SUMMARY_COLUMNS, WORD_COLUMNS } from '../../src/analysis/tables.js';
 import { parseCsv, writeCsv, writeJson } from '../../src/util/files.js';
 
@@ -56,7 +56,19 @@ describe('aggregation across seeds', () => {
       );
       writeCsv(join(run, 'eval', EVAL_FILES.r2), [{ ...ident, step: 100, statistic: 'pmi', r2: 0.1 * (k + 1), slope: 1, intercept: 0, r: 0.5, p_value: 0.5, n: 3 }], R2_COLUMNS);
     });
+    // Seed 1 is ahead: one more checkpoint that the others have not reached yet.
+    writeCsv(
+      join(dir, 'runs', 'gpt2-s1', 'eval', EVAL_FILES.summary),
+      [
+        ...parseCsv(readFileSync(join(dir, 'runs', 'gpt2-s1', 'eval', EVAL_FILES.summary), 'utf8')),
+        { arch: 'gpt2', label: 'gpt2', seed: 1, items: 'corpus', step: 200, n_words: 3, n_items: 30, mean_matched: 3, mean_mismatched: 4, mean_G: 1, G_lo: 0.5, G_hi: 1.5, frac_positive: 1, wilcoxon_W: 0, wilcoxon_p: 0.25, wilcoxon_method: 'exact' },
+      ],
+      SUMMARY_COLUMNS,
+    );
     const agg = aggregateStudy(dir, { iterations: 500 });
+    // The headline uses the last step all three seeds reached.
+    expect(headlineRows(agg).map((h) => [h.label, h.step, h.n_seeds])).toEqual([['gpt2', 100, 3]]);
+    expect(agg.grounding.find((r) => r.step === 200)!.n_seeds).toBe(1);
     expect(agg.labels).toEqual(['gpt2', 'lstm']);
     expect(agg.runs.map((r) => r.name)).toEqual(['gpt2-s1', 'gpt2-s2', 'gpt2-s3']);
     const at = agg.grounding.find((r) => r.step === 100)!;
@@ -83,10 +95,10 @@ describe('aggregation across seeds', () => {
     expect(r2.n_seeds).toBe(3);
     // Files are tidy CSV with the documented columns.
     const csv = parseCsv(readFileSync(join(dir, 'eval', 'study_grounding.csv'), 'utf8'));
-    expect(csv).toHaveLength(2);
+    expect(csv).toHaveLength(3);
     expect(Number(csv[1]!.mean_G)).toBeCloseTo(0.6, 12);
     expect(csv[0]!.p_t_G).toBe(''); // NA
     expect(parseCsv(readFileSync(join(dir, 'eval', 'runs.csv'), 'utf8')).map((r) => r.status)).toEqual(['not started', 'not started', 'not started']);
-    expect(parseCsv(readFileSync(join(dir, 'eval', 'summary_by_run.csv'), 'utf8'))).toHaveLength(6);
+    expect(parseCsv(readFileSync(join(dir, 'eval', 'summary_by_run.csv'), 'utf8'))).toHaveLength(7);
   });
 });
