@@ -417,8 +417,16 @@ export interface BarErrorOptions extends ChartBase {
   colorTitle?: string;
   /** Explicit order of the colour domain (legend order and palette assignment). */
   colorOrder?: unknown[];
+  /** Categorical Vega scheme for the colours (default: the Okabe-Ito palette, 8 colours). */
+  colorScheme?: string;
   /** Pixels per bar (the chart grows with the number of items). */
   barStep?: number;
+}
+
+/** Optional colour scale of a nominal encoding: an explicit domain order and/or a named scheme. */
+function colorScale(order?: unknown[], scheme?: string): { scale?: Record<string, unknown> } {
+  if (!order && !scheme) return {};
+  return { scale: { ...(order ? { domain: order } : {}), ...(scheme ? { scheme } : {}) } };
 }
 
 /**
@@ -439,7 +447,7 @@ export function barErrorChart(rows: Row[], o: BarErrorOptions): TopLevelSpec {
   };
   const xValue = { field: fieldRef(o.value), type: 'quantitative', title: o.valueTitle };
   const color = o.color
-    ? { color: { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color, legend: { orient: 'top' }, ...(o.colorOrder ? { scale: { domain: o.colorOrder } } : {}) } }
+    ? { color: { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color, legend: { orient: 'top' }, ...colorScale(o.colorOrder, o.colorScheme) } }
     : { color: { value: OKABE_ITO[0] } };
   const layers: Record<string, unknown>[] = [
     { mark: { type: 'bar', opacity: 0.85 }, encoding: { y, x: xValue, ...color } },
@@ -633,6 +641,8 @@ export interface ScatterOptions extends ChartBase {
   colorTitle?: string;
   /** Explicit order of the colour domain (legend order and palette assignment). */
   colorOrder?: unknown[];
+  /** Categorical Vega scheme for the colours (default: the Okabe-Ito palette, 8 colours). */
+  colorScheme?: string;
   /** Log-scale x (e.g. raw co-occurrence counts). The fit is still OLS on the raw x, drawn as a curve. */
   xLog?: boolean;
 }
@@ -684,7 +694,7 @@ export function scatterRegression(rows: Row[], o: ScatterOptions): TopLevelSpec 
   const x = { field: fieldRef(o.x), type: 'quantitative', title: o.xTitle, scale: o.xLog ? { type: 'log' } : { zero: false } };
   const y = { field: fieldRef(o.y), type: 'quantitative', title: o.yTitle, scale: { zero: false } };
   const color = o.color
-    ? { color: { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color, ...(o.colorOrder ? { scale: { domain: o.colorOrder } } : {}) } }
+    ? { color: { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color, ...colorScale(o.colorOrder, o.colorScheme) } }
     : { color: { value: OKABE_ITO[0] } };
   const layers: Record<string, unknown>[] = [
     { mark: { type: 'point', filled: true, opacity: 0.7, size: 36 }, encoding: { x, y, ...color } },

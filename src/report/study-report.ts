@@ -101,14 +101,16 @@ function rowsFor(rows: SummaryRow[], label: string, items: string, step?: number
   return rows.filter((r) => r.label === label && r.items === items && (step === undefined || r.step === step));
 }
 
-function colourOf(ctx: StudyReportContext): { field: string; title: string; of: (word: string, category: string) => string; order: (rows: Row[]) => unknown[] | undefined } {
+function colourOf(ctx: StudyReportContext): { field: string; title: string; of: (word: string, category: string) => string; order: (rows: Row[]) => unknown[] | undefined; scheme: (rows: Row[]) => string | undefined } {
   if (ctx.truth) {
     const level = new Map(ctx.truth.words.map((w) => [w.word, w.level]));
     // Legend in level order, listing only the levels present.
     const order = (rows: Row[]) => [...LEVEL_ORDER, 'unknown'].filter((l) => rows.some((r) => r.level === l));
-    return { field: 'level', title: 'grounding level (truth)', of: (w) => level.get(w) ?? 'unknown', order };
+    return { field: 'level', title: 'grounding level (truth)', of: (w) => level.get(w) ?? 'unknown', order, scheme: () => undefined };
   }
-  return { field: 'category', title: 'CDI category', of: (_w, c) => c || 'other', order: () => undefined };
+  // More categories than the 8 colour-blind-safe colours: a 10-colour scheme so none repeats.
+  const scheme = (rows: Row[]) => (new Set(rows.map((r) => r.category)).size > 8 ? 'tableau10' : undefined);
+  return { field: 'category', title: 'CDI category', of: (_w, c) => c || 'other', order: () => undefined, scheme };
 }
 
 const LEVEL_ORDER = ['strong', 'medium', 'weak', 'none'];
@@ -255,7 +257,7 @@ const cooccurrenceSection: StudyReportSection = {
           .map((w) => ({ word: w.word, G: w.G, x: statisticOf(byWord.get(String(w.word))!, stat), [col.field]: col.of(String(w.word), String(w.category ?? '')) }));
         b.figure(
           await ctx.svg(
-            scatterRegression(pts, { x: 'x', y: 'G', xTitle: stat.replace(/_/g, ' '), yTitle: 'G(v) (nats)', color: col.field, colorTitle: col.title, colorOrder: col.order(pts), title: `${label}, step ${last}: G(v) against ${stat}` }),
+            scatterRegression(pts, { x: 'x', y: 'G', xTitle: stat.replace(/_/g, ' '), yTitle: 'G(v) (nats)', color: col.field, colorTitle: col.title, colorOrder: col.order(pts), colorScheme: col.scheme(pts), title: `${label}, step ${last}: G(v) against ${stat}` }),
           ),
           `Each point is a target word (G averaged over seeds) at the last checkpoint, against the co-occurrence statistic that explains it best there (${stat}); dashed: OLS fit.`,
         );
@@ -295,7 +297,7 @@ const wordsSection: StudyReportSection = {
       b.figure(
         await ctx.svg(
           barErrorChart(rows, {
-            category: 'word', value: 'G', band: seeds >= 2 ? 'ci95' : 'none', color: col.field, colorTitle: col.title, colorOrder: col.order(rows),
+            category: 'word', value: 'G', band: seeds >= 2 ? 'ci95' : 'none', color: col.field, colorTitle: col.title, colorOrder: col.order(rows), colorScheme: col.scheme(rows),
             valueTitle: 'information gain G(v) (nats)', title: `${label}: per-word gain at step ${last}`,
           }),
         ),
