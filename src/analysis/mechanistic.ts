@@ -58,7 +58,7 @@ export interface MechanisticPreset {
  */
 export const MECHANISTIC_PRESETS: Record<string, MechanisticPreset> = {
   tiny: { steps: 'all', lens: { steps: 8, batchSize: 4, context: 32, lr: 2e-3, warmup: 2, seed: 1, rows: 64 } },
-  demo: { steps: 'every:200', lens: { steps: 100, batchSize: 8, context: 64, lr: 3e-3, warmup: 10, seed: 1, rows: 256 } },
+  demo: { steps: 'every:200', lens: { steps: 60, batchSize: 8, context: 64, lr: 3e-3, warmup: 6, seed: 1, rows: 256 } },
   cpu: { steps: 'all', lens: { steps: 200, batchSize: 8, context: 128, lr: 2e-3, warmup: 20, seed: 1, rows: 384 } },
   paper: { steps: 'all', lens: { steps: 4000, batchSize: 8, context: 512, lr: 5e-4, warmup: 1000, seed: 1, rows: 0 } },
 };
