@@ -329,7 +329,16 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
   }
   bar.done();
 
-  // Tables, rebuilt from the parts of the selected checkpoints (in step order).
+  // Tables, rebuilt from the parts of every checkpoint present whose part matches the options and
+  // the checkpoint (so analysing a few steps never drops the others from the tables), in step order.
+  for (const a of order) {
+    const m = parts[a] as Map<number, Part<unknown>>;
+    for (const c of present) {
+      if (m.has(c.step) || !existsSync(partPath(a, c.step))) continue;
+      const p = readPart<unknown>(partPath(a, c.step), keys[a], shaOf(c.step, c.path));
+      if (p) m.set(c.step, p);
+    }
+  }
   const sorted = <R>(m: Map<number, Part<R>>) => [...m.entries()].sort((x, y) => x[0] - y[0]).map(([, p]) => p.result);
   if (analyses.has('saliency')) {
     const s = sorted(parts.saliency);

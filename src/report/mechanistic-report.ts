@@ -56,13 +56,13 @@ const labelsWith = (ctx: StudyReportContext, rows: SummaryRow[]) => ctx.labels.f
 const stepsOf = (rows: SummaryRow[]) => [...new Set(rows.map((r) => r.step as number))].sort((a, b) => a - b);
 const archOf = (rows: SummaryRow[], label: string) => String(rows.find((r) => r.label === label)?.arch ?? '');
 
-/** The layer with the highest mean ENV flow at each step of a label. */
-function peaks(rows: SummaryRow[]): Map<number, SummaryRow> {
+/** The layer with the highest mean ENV flow (or ENV share) at each step of a label. */
+function peaks(rows: SummaryRow[], by: 'env_flow' | 'env_share' = 'env_flow'): Map<number, SummaryRow> {
   const best = new Map<number, SummaryRow>();
   for (const r of rows) {
     if (r.unit !== 'layer') continue;
     const b = best.get(r.step as number);
-    if (!b || (r.env_flow as number) > (b.env_flow as number)) best.set(r.step as number, r);
+    if (!b || (r[by] as number) > (b[by] as number)) best.set(r.step as number, r);
   }
   return best;
 }
@@ -119,18 +119,24 @@ const saliencySection: StudyReportSection = {
         ),
         `${label} (${arch}): mean ENV flow of each layer${arch === 'lstm' ? ' (gradient × input)' : ' (|Σ_h A ⊙ ∂L/∂A|)'} over matched items${Number(mine[0]!.n_seeds) > 1 ? ' and seeds' : ''}, divided by its largest value over layers at the same checkpoint (1 = the peak layer). Raw values: mechanistic/study_saliency.csv.`,
       );
-      for (const [step, p] of peaks(mine)) peakRows.push({ label, step, layer: p.layer, n_layers: nLayers, flow: p.env_flow, share: p.env_share, n_seeds: p.n_seeds });
+      const byShare = peaks(mine, 'env_share');
+      for (const [step, p] of peaks(mine)) {
+        const q = byShare.get(step)!;
+        peakRows.push({ label, step, layer: p.layer, n_layers: nLayers, flow: p.env_flow, share: p.env_share, share_layer: q.layer, max_share: q.env_share, n_seeds: p.n_seeds });
+      }
     }
     b.subsection('Peak layer per checkpoint', { id: 'saliency-peaks' });
     b.table(peakRows, {
-      caption: 'Peak layer of the ENV saliency flow at each analysed checkpoint (1-based), its mean ENV flow and the ENV share of that layer\'s prediction row.',
+      caption: 'Peak layer of the ENV saliency flow at each analysed checkpoint (1-based), its mean ENV flow and the ENV share of that layer\'s prediction row; and the layer whose prediction row has the largest ENV share (a scale-free view: raw flows also reflect how gradient magnitudes differ between layers).',
       columns: [
         { key: 'label', label: 'model' },
         { key: 'step', label: 'step' },
-        { key: 'layer', label: 'peak layer' },
+        { key: 'layer', label: 'peak layer, ENV flow' },
         { key: 'n_layers', label: 'of layers' },
         { key: 'flow', label: 'ENV flow', digits: 3 },
-        { key: 'share', label: 'ENV share', digits: 3 },
+        { key: 'share', label: 'its ENV share', digits: 3 },
+        { key: 'share_layer', label: 'peak layer, ENV share' },
+        { key: 'max_share', label: 'ENV share', digits: 3 },
         { key: 'n_seeds', label: 'seeds' },
       ],
       maxRows: 200,

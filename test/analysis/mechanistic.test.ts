@@ -111,6 +111,10 @@ describe('mechanistic suite on the tiny preset', () => {
     expect(again.computed).toEqual({ saliency: [], lens: [], heads: [] });
     expect(again.reused.saliency.length).toBeGreaterThan(0);
     expect(readFileSync(join(run(l), T.MECH_DIR, T.MECH_FILES.saliency), 'utf8')).toBe(before);
+    // Analysing one checkpoint keeps the others' (still valid) results in the tables.
+    const one = await analyzeRun({ run: run(l), corpus: join(study, 'corpus'), quiet: true, analyses: ['saliency'], steps: 'last' });
+    expect(one.reused.saliency).toEqual([tiny.train.steps]);
+    expect(readFileSync(join(run(l), T.MECH_DIR, T.MECH_FILES.saliency), 'utf8')).toBe(before);
     const other = await analyzeRun({ run: run(l), corpus: join(study, 'corpus'), quiet: true, analyses: ['heads'], top: 'none', steps: 'last' });
     expect(other.computed.heads).toHaveLength(1);
     expect(other.computed.saliency).toEqual([]); // heads reuse the saliency of the checkpoint

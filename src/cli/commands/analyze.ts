@@ -111,8 +111,16 @@ function printSummary(saliency: Record<string, unknown>[], intervention: Record<
     console.log('  where the ENV saliency flow peaks (layer, 1-based):');
     const key = (r: Record<string, unknown>) => `${r.label}\t${r.step}`;
     const best = new Map<string, Record<string, unknown>>();
-    for (const r of saliency) if (r.unit === 'layer' && (!best.has(key(r)) || Number(r.env_flow) > Number(best.get(key(r))!.env_flow))) best.set(key(r), r);
-    for (const r of best.values()) console.log(`    ${String(r.label).padEnd(10)} step ${String(r.step).padStart(6)}  layer ${r.layer}  (ENV flow ${Number(r.env_flow).toPrecision(3)}, ENV share ${f3(r.env_share)})`);
+    const bestShare = new Map<string, Record<string, unknown>>();
+    for (const r of saliency) {
+      if (r.unit !== 'layer') continue;
+      if (!best.has(key(r)) || Number(r.env_flow) > Number(best.get(key(r))!.env_flow)) best.set(key(r), r);
+      if (!bestShare.has(key(r)) || Number(r.env_share) > Number(bestShare.get(key(r))!.env_share)) bestShare.set(key(r), r);
+    }
+    for (const [k, r] of best) {
+      const q = bestShare.get(k)!;
+      console.log(`    ${String(r.label).padEnd(10)} step ${String(r.step).padStart(6)}  layer ${r.layer} (ENV flow ${Number(r.env_flow).toPrecision(3)}, share ${f3(r.env_share)});  largest ENV share: layer ${q.layer} (${f3(q.env_share)})`);
+    }
   }
   if (analyses.includes('heads') && intervention.length) {
     console.log('  intervention (matched surprisal, nats):          heads  mean layer  ablated  control  unablated  p');
