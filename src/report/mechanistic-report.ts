@@ -207,7 +207,19 @@ const lensSection: StudyReportSection = {
           `${label} (${arch}), ${lens} lens: mean surprisal of the target read after each layer (1-based; the last layer is the model's output), one line per checkpoint, matched and mismatched contexts${Number(mine[0]!.n_seeds) > 1 ? ', means over seeds' : ''}.`,
         );
       }
-      const tests = agg.studyLensTests.filter((r) => r.label === label && r.lens === (mine.some((r) => r.lens === 'tuned') ? 'tuned' : 'logit') && r.condition === 'matched');
+      // Where the gain appears: mismatched − matched surprisal read at each layer.
+      const lensName = mine.some((r) => r.lens === 'tuned') ? 'tuned' : 'logit';
+      const mm = new Map(mine.filter((r) => r.lens === lensName && r.condition === 'mismatched').map((r) => [`${r.step}/${r.layer}`, r.surprisal as number]));
+      const gains = mine
+        .filter((r) => r.lens === lensName && r.condition === 'matched' && mm.has(`${r.step}/${r.layer}`))
+        .map((r) => ({ layer: r.layer, step: r.step, G: mm.get(`${r.step}/${r.layer}`)! - (r.surprisal as number) }));
+      if (gains.length) {
+        b.figure(
+          await ctx.svg(layerCurvesChart(gains, { layer: 'layer', y: 'G', series: 'step', seriesTitle: 'checkpoint', yTitle: 'mismatched − matched (nats)', width: 360, height: 220, title: `${label}: grounding gain read at each layer (${lensName} lens)` })),
+          `${label}: the information gain (mean mismatched minus mean matched surprisal of the target over items) read through the ${lensName} lens after each layer, one line per checkpoint: the layer where the environment starts to lower the target's surprisal. The last layer is the model's own gain.`,
+        );
+      }
+      const tests = agg.studyLensTests.filter((r) => r.label === label && r.lens === lensName && r.condition === 'matched');
       const last = Math.max(...tests.map((r) => r.step as number));
       const perRun = agg.lensTests.filter((r) => r.label === label && r.step === last && r.condition === 'matched' && r.lens === tests[0]?.lens);
       const at = tests.filter((r) => r.step === last);
