@@ -6,15 +6,21 @@
  *   lens       a tuned lens per checkpoint (lens.ts; trained on the training split, base frozen)
  *              and the logit lens: the target's surprisal per layer in matched and mismatched
  *              contexts, one-sided Welch t-tests between adjacent layers
- *   heads      aggregate heads (mean ENV share ≥ threshold), zero-ablated at attn.z / mixer.z on
- *              every position, against random control sets of as many heads (heads.ts); the
- *              SPEC §1 intervention table per checkpoint
+ *   heads      aggregate heads (mean ENV share ≥ threshold, 0.30 by default; and, as a second
+ *              labelled rule, the top 10% of heads by ENV share), zero-ablated at attn.z /
+ *              mixer.z on every position, against random control sets of as many other heads
+ *              (heads.ts); the SPEC §1 intervention table per checkpoint and rule
  *
  * `analyzeRun` writes RUN/mechanistic/ (tables: see mechanistic-tables.ts). Work is cached per
  * (analysis, checkpoint) in RUN/mechanistic/parts/, keyed by the options, the corpus and items
  * hashes and the checkpoint's sha256, so re-running skips what is done and the tables are rebuilt
- * from the parts. `analyzeStudy` runs it over the runs of a study (or one shard) and aggregates
- * across seeds (mechanistic-study.ts).
+ * from the parts (of every checkpoint present whose part is still valid, so analysing a subset of
+ * checkpoints keeps the others). `analyzeStudy` runs it over the runs of a study (or one shard)
+ * and aggregates across seeds (mechanistic-study.ts).
+ *
+ * Presets (MECHANISTIC_PRESETS) choose the checkpoints and the tuned lens's budget; the lens's last
+ * layer stays the identity (it reads the model's output exactly), and the KL is taken on a seeded
+ * subsample of positions per update to keep the [positions × vocabulary] read-outs affordable.
  *
  * Items: the matched contexts of one item set (default: corpus-derived items when the corpus has
  * them, else template items), cut to the run's context length as in the grounding evaluation.
