@@ -210,7 +210,7 @@ export function helpText(spec: CommandSpec): string {
   const width = Math.min(44, Math.max(...rows.map((r) => r[0]!.length), 10) + 2);
   const pos = (spec.positional ?? []).map((p) => `[${p}...]`).join(' ');
   const lines = [`groundlab ${spec.name} ${pos}`.trimEnd(), '', spec.summary, '', 'Options:'];
-  for (const [flag, desc] of rows) lines.push(`  ${flag!.padEnd(width)}${desc}`);
+  for (const [flag, desc] of rows) lines.push(`  ${flag!.length >= width - 1 ? flag + '  ' : flag!.padEnd(width)}${desc}`);
   if (spec.details) lines.push('', spec.details);
   return lines.join('\n');
 }
