@@ -53,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
       used = cw.length;
     }
   }
+  if (!chosen && (words.length === 1 || ['--help', '-h', 'help'].includes(words[1]!))) {
+    console.log(`groundlab ${groupName}: ${group.summary}\n\n` + commands.map((c) => `  groundlab ${c.name.padEnd(24)}${c.summary}`).join('\n') + '\n\n(add --help to a command for its options)');
+    return 0;
+  }
   if (!chosen) {
     console.error(`groundlab: unknown ${groupName} command "${words.slice(1).join(' ')}". Available:\n` + commands.map((c) => `  groundlab ${c.name.padEnd(24)}${c.summary}`).join('\n'));
     return 2;
