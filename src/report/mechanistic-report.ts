@@ -293,6 +293,11 @@ const headsSection: StudyReportSection = {
       `Aggregate heads are the heads whose ENV share of the prediction row's saliency, averaged over matched items, reaches the threshold (${primary}; SPEC §6 default 0.30). Each checkpoint's aggregate heads are zero-ablated together (their slice of the per-head outputs before the output projection, at every position), and so are random control sets of as many other heads (${draws} seeded draws${agg.intervention.some((r) => Number(r.layer_matched)) ? ', layer-matched' : ''}); the matched surprisal of each item is compared intervened vs control with a one-sided paired t-test (is ablating the aggregate heads worse?).`,
       `When ENV tokens fill much of the context (here and in the paper's item format, more than half of the tokens), even uniform saliency gives a head an ENV share near that fraction, so the threshold can select most heads, and then few or no other heads remain to draw controls from (control NA). The suite therefore also reports a second, labelled rule: top:K, the K heads with the highest ENV share (K = 10% of the heads by default)${selections.length > 1 ? `: ${selections.filter((s) => s !== primary).join(', ')}` : ''}.`,
     ]);
+    // The heads of the top-K rule at a step (first seed), for the captions.
+    const topNote = (label: string, step: number): string => {
+      const r = agg.intervention.filter((x) => x.label === label && x.step === step && String(x.selection).startsWith('top')).sort((a, b) => (a.seed as number) - (b.seed as number))[0];
+      return r ? ` The ${r.selection} rule picks ${String(r.heads).replace(/;/g, ', ') || 'no head'}${Number(r.n_seeds ?? 1) > 1 ? ' (first seed)' : ''}.` : '';
+    };
     for (const label of labels) {
       const mine = agg.heads.filter((r) => r.label === label && r.selection === primary);
       const last = Math.max(...mine.map((r) => r.step as number));
@@ -310,9 +315,9 @@ const headsSection: StudyReportSection = {
       b.subsection(`${label}: heads at step ${last}`, { id: `heads-${label}` });
       b.figure(
         await ctx.svg(
-          headGrid(cells, { layer: 'layer', head: 'head', value: 'share', marked: 'marked', valueTitle: 'ENV share', domain: [0, 1], markLabel: `aggregate head (${selections.join(', ')})`, title: `${label}, step ${last}: ENV share per head` }),
+          headGrid(cells, { layer: 'layer', head: 'head', value: 'share', marked: 'marked', valueTitle: 'ENV share', domain: [0, 1], markLabel: `aggregate head (${primary})`, title: `${label}, step ${last}: ENV share per head` }),
         ),
-        `${label} (${archOf(mine, label)}), step ${last}: mean ENV share of each head's prediction-row saliency over matched items${seeds > 1 ? ` and ${seeds} seeds (outlined: aggregate in at least half of the seeds)` : ''}; ${nMarked} of ${cells.length} heads outlined as aggregate heads. Layers and heads are 1-based.`,
+        `${label} (${archOf(mine, label)}), step ${last}: mean ENV share of each head's prediction-row saliency over matched items${seeds > 1 ? ` and ${seeds} seeds (outlined: aggregate in at least half of the seeds)` : ''}; ${nMarked} of ${cells.length} heads outlined as aggregate heads (${primary}).${topNote(label, last)} Layers and heads are 1-based.`,
       );
     }
     const rows = agg.studyIntervention.filter((r) => labels.includes(String(r.label)));
