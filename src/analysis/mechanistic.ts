@@ -301,7 +301,7 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
     const getModel = () => (model ??= loadCheckpoint(c.path).model);
     const status: string[] = [];
     for (const a of order) {
-      if (a === 'heads' && getModel().nHeads === 0) continue; // the LSTM has no heads
+      if (a === 'heads' && cfg.arch === 'lstm') continue; // the LSTM has no heads
       const cached = opts.force ? null : readPart<never>(partPath(a, c.step), keys[a], sha);
       if (cached) {
         (parts[a] as Map<number, unknown>).set(c.step, cached);
