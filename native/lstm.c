@@ -140,13 +140,15 @@ enum { MODE_SERIAL = 0, MODE_BATCH = 1, MODE_HIDDEN = 2 };
 
 /* How to use the threads for the time loop (see the header). Batch split needs no barrier, but
  * every thread streams all of W_hh each step: fine while W_hh stays in a core's L2 (H <= 256) or
- * the per-thread GEMMs are tall enough to amortise it; otherwise split the hidden units.
+ * the per-thread GEMMs are tall enough to amortise it; otherwise split the hidden units, if a
+ * step has enough work (>= 1M multiply-adds) to pay for a barrier: on a busy machine a barrier
+ * wait can cost tens of µs when the other thread is descheduled.
  * GROUNDLAB_LSTM_MODE=serial|batch|hidden overrides the choice (benchmarks, tests). */
 static int loop_mode(long B, long H, int *nt_out) {
   int nt = gl_threads, mode;
   if (B >= nt && (B / nt >= 8 || 16 * H * H <= (1L << 20))) mode = MODE_BATCH;
-  else if (H >= 16L * nt) mode = MODE_HIDDEN;
-  else mode = MODE_BATCH;
+  else if (H >= 16L * nt && 4 * B * H * H >= (1L << 20)) mode = MODE_HIDDEN;
+  else mode = B >= 2 ? MODE_BATCH : MODE_SERIAL; /* too little work per step to pay for a barrier */
   const char *e = getenv("GROUNDLAB_LSTM_MODE");
   if (e && e[0] == 's') mode = MODE_SERIAL;
   else if (e && e[0] == 'b') mode = MODE_BATCH;

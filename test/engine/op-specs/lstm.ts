@@ -41,7 +41,7 @@ export const specs: OpSpecs = {
         };
       },
     },
-      // One sequence: the native kernel splits the hidden units over threads (no batch to split).
+      // One sequence (no batch to split: the native loop runs serially; every thread mode is tested in test/models/lstm.test.ts).
     {
       build: (r) => {
         const [B, T, I, H] = [1, 4, 3, 40];
