@@ -19,8 +19,13 @@
  * Compute. A layer is one op (engine/ops/lstm.ts): x W_ihᵀ for all steps is one big GEMM, then
  * the time loop runs in C (native/lstm.c): per step one [B, H]·[H, 4H] GEMM for h_{t-1} W_hhᵀ
  * and the fused gate kernel; backward (BPTT) loops the same way and leaves the weight
- * gradients to big GEMMs after the loop. So the per-step cost is the GEMM plus a few µs, with
- * no JS and no tape node per step.
+ * gradients to big GEMMs after the loop. So a step costs its GEMM and gate kernel plus ~0.1-0.3 µs
+ * of fixed cost, with no JS and no tape node per step.
+ *
+ * Widths in the presets (src/train/config.ts): E = the GPT-2's d_model and H = 1.25 E, which puts
+ * the non-embedding parameters within 3% of the GPT-2 of the same depth (the tied embeddings are
+ * then identical, so the totals match for any vocabulary): tiny E 32 / H 40 / 2 layers, demo
+ * 64 / 80 / 4, cpu 128 / 160 / 4, paper 768 / 960 / 4.
  *
  * Hooks (the shared vocabulary of models/types.ts):
  *   hook_embed                  token embeddings (after the optional prefix), (B, T, E)
