@@ -201,7 +201,7 @@ export async function train(opts: TrainOptions): Promise<RunManifest> {
     saveState(0);
   }
 
-  const bar = new Progress({ total: t.steps, label: `train ${config.label} seed ${config.seed}`, unit: 'steps', quiet: opts.quiet });
+  const bar = new Progress({ total: t.steps, label: `train ${config.label} seed ${config.seed}`, unit: 'steps', quiet: opts.quiet, start: step });
   bar.update(step);
   let lastVal = NaN;
   let stepsThisProcess = 0;

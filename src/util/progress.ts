@@ -10,6 +10,8 @@ export interface ProgressOptions {
   logEveryMs?: number;
   /** Silence all output (tests). Also silenced by GROUNDLAB_QUIET=1. */
   quiet?: boolean;
+  /** Work already done before this process started (a resumed run): the rate and eta count only what this process did. */
+  start?: number;
 }
 
 export class Progress {
@@ -23,6 +25,13 @@ export class Progress {
 
   constructor(private readonly opts: ProgressOptions) {
     this.quiet = opts.quiet ?? process.env.GROUNDLAB_QUIET === '1';
+  }
+
+  /** Seconds left at the rate this process has worked so far (0 when unknown or finished). */
+  etaSeconds(): number {
+    const doneHere = this.current - (this.opts.start ?? 0);
+    const left = this.opts.total - this.current;
+    return doneHere > 0 && left > 0 ? (((Date.now() - this.start) / 1000) / doneHere) * left : 0;
   }
 
   /** Sets the absolute position and an optional status text (e.g. "loss 3.21 · 12.3k tok/s"). */
@@ -56,7 +65,7 @@ export class Progress {
     const { total, label, unit = '' } = this.opts;
     const frac = total > 0 ? Math.min(1, this.current / total) : 1;
     const elapsed = (Date.now() - this.start) / 1000;
-    const eta = frac > 0 && frac < 1 ? (elapsed / frac) * (1 - frac) : 0;
+    const eta = this.etaSeconds();
     const width = 24;
     const filled = Math.round(frac * width);
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
