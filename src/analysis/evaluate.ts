@@ -48,7 +48,7 @@ import {
   type SummaryRow,
   WORD_COLUMNS,
 } from './tables.js';
-import { aggregateStudy, discoverRuns, readStudy, type Shard, shardJobs, type StudyAggregate, studyCorpusDir, studyJobs } from './study.js';
+import { aggregateStudy, forEachStudyRun, type StudyAggregate, type StudyPassOptions } from './study.js';
 
 export type { ItemSelection } from './tables.js';
 
@@ -235,33 +235,16 @@ export async function evaluateRun(opts: EvalRunOptions): Promise<EvalRunResult> 
   return { dir: run, ...ident, evaluated, reused: [...done].sort((a, b) => a - b), summary };
 }
 
-export type EvalStudyOptions = Omit<EvalRunOptions, 'run' | 'corpus'> & {
-  study: string;
-  shard?: Shard;
-  /** Called before each run, e.g. to print a header. */
-  onRun?: (job: { label: string; seed: number; dir: string }) => void;
-};
+export type EvalStudyOptions = Omit<EvalRunOptions, 'run' | 'corpus'> & StudyPassOptions;
 
 /** Evaluates every run of the study (or of one shard) that has checkpoints, then aggregates. */
 export async function evaluateStudy(opts: EvalStudyOptions): Promise<{ results: EvalRunResult[]; missing: string[]; aggregate: StudyAggregate }> {
-  const dir = opts.study;
-  const study = readStudy(dir);
-  if (!study && !existsSync(join(dir, 'runs'))) throw new UserError(`${dir} is not a study directory: no study.json and no runs/ (create one with "groundlab reproduce")`);
-  const corpus = studyCorpusDir(dir, study);
-  const jobs: { index: number; label: string; seed: number; dir: string }[] = study
-    ? studyJobs(dir, study)
-    : discoverRuns(dir).map((r, index) => ({ index, label: r.config.label, seed: r.config.seed, dir: r.dir }));
-  const results: EvalRunResult[] = [];
-  const missing: string[] = [];
-  for (const job of shardJobs(jobs, opts.shard)) {
-    if (!existsSync(join(job.dir, 'run_config.json')) || !existsSync(join(job.dir, 'checkpoints'))) {
-      missing.push(job.dir);
-      continue;
-    }
-    opts.onRun?.(job);
-    const { study: _s, shard: _sh, onRun: _o, ...rest } = opts;
-    results.push(await evaluateRun({ ...rest, run: job.dir, corpus: existsSync(join(corpus, 'vocab.json')) ? corpus : undefined }));
-  }
+  const { study: dir, shard: _sh, onRun: _o, ...rest } = opts;
+  const { results, missing } = await forEachStudyRun(
+    opts,
+    (run) => existsSync(join(run, 'checkpoints')),
+    (run, corpus) => evaluateRun({ ...rest, run, corpus }),
+  );
   const aggregate = aggregateStudy(dir, { bootstrapSeed: opts.bootstrapSeed, iterations: opts.iterations });
   return { results, missing, aggregate };
 }

@@ -12,7 +12,8 @@
 import * as E from '../engine/index.js';
 import type { LanguageModel } from '../models/types.js';
 import { Rng } from '../util/rng.js';
-import type { HeadSaliency } from './saliency.js';
+import { type ContextItem, paddedBatches } from './batches.js';
+import { type HeadSaliency, meanHeadSaliency } from './saliency.js';
 import { mean, pairedTTest, wilcoxonSignedRank } from './stats.js';
 
 export interface HeadRef {
@@ -26,19 +27,9 @@ export interface HeadScore extends HeadRef {
   envFlow: number;
 }
 
-/** Mean ENV share and flow per (layer, head) over items. */
+/** Mean ENV share and flow per (layer, head) over items (heads only: the layer-flow rows, head -1, are left out). */
 export function headScores(rows: readonly HeadSaliency[]): HeadScore[] {
-  const acc = new Map<string, { layer: number; head: number; share: number; flow: number; n: number }>();
-  for (const r of rows) {
-    if (r.head < 0) continue;
-    const k = `${r.layer}/${r.head}`;
-    const a = acc.get(k) ?? { layer: r.layer, head: r.head, share: 0, flow: 0, n: 0 };
-    a.share += r.envShare;
-    a.flow += r.envFlow;
-    a.n++;
-    acc.set(k, a);
-  }
-  return [...acc.values()].map((a) => ({ layer: a.layer, head: a.head, envShare: a.share / a.n, envFlow: a.flow / a.n })).sort((x, y) => x.layer - y.layer || x.head - y.head);
+  return meanHeadSaliency(rows.filter((r) => r.head >= 0)).map(({ layer, head, envShare, envFlow }) => ({ layer, head, envShare, envFlow }));
 }
 
 export function aggregateHeads(scores: readonly HeadScore[], threshold = 0.3): HeadRef[] {
@@ -79,34 +70,17 @@ export function ablationHooks(model: LanguageModel, heads: readonly HeadRef[]): 
   }));
 }
 
-export interface SurprisalItem {
-  context: ArrayLike<number>;
-  target: number;
-}
+export type SurprisalItem = ContextItem;
 
 /** Target surprisal (nats) at the last position of each item, with optional hooks installed. */
 export function itemSurprisal(model: LanguageModel, items: readonly SurprisalItem[], hooks: E.Hook[] = [], opts: { batchSize?: number; padId?: number } = {}): Float64Array {
   const out = new Float64Array(items.length);
-  const batchSize = opts.batchSize ?? 64;
-  const order = items.map((_, i) => i).sort((a, b) => items[a]!.context.length - items[b]!.context.length);
   E.noGrad(() => {
-    for (let s = 0; s < order.length; s += batchSize) {
-      const idx = order.slice(s, s + batchSize);
-      const B = idx.length;
-      const T = Math.max(...idx.map((i) => items[i]!.context.length));
-      const ids = new Int32Array(B * T).fill(opts.padId ?? 0);
-      const last = new Int32Array(B);
-      const targets = new Int32Array(B);
-      idx.forEach((i, b) => {
-        const it = items[i]!;
-        for (let t = 0; t < it.context.length; t++) ids[b * T + t] = it.context[t]!;
-        last[b] = b * T + it.context.length - 1;
-        targets[b] = it.target;
-      });
+    for (const batch of paddedBatches(items, opts.batchSize ?? 64, opts.padId)) {
       E.tidy(() => {
-        const logits = E.withHooks(hooks, () => model.forward({ ids, batch: B, seq: T }, { logitRows: last }), { strict: false });
-        const l = E.crossEntropy(logits, targets, { reduction: 'none' });
-        idx.forEach((i, b) => (out[i] = l.data[b]!));
+        const logits = E.withHooks(hooks, () => model.forward(batch, { logitRows: batch.lastRows }), { strict: false });
+        const l = E.crossEntropy(logits, batch.targets, { reduction: 'none' });
+        batch.idx.forEach((i, b) => (out[i] = l.data[b]!));
       });
     }
   });

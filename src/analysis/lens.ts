@@ -23,6 +23,7 @@ import { sha256 } from '../util/files.js';
 import { Progress } from '../util/progress.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import { readSafetensors, writeSafetensors } from '../util/safetensors.js';
+import { type ContextItem, paddedBatches } from './batches.js';
 
 export interface LensTrainConfig {
   /** AdamW updates (linear warm-up, then linear decay to 0). */
@@ -193,10 +194,7 @@ export function trainTunedLens(model: LanguageModel, trainTokens: Uint32Array, c
   return { lens, klFirst, klLast };
 }
 
-export interface LensItem {
-  context: ArrayLike<number>;
-  target: number;
-}
+export type LensItem = ContextItem;
 
 /**
  * Surprisal (nats) of each item's target at the last position, read through the lens of every
@@ -205,34 +203,20 @@ export interface LensItem {
 export function lensSurprisal(model: LanguageModel, lens: TunedLens | null, items: readonly LensItem[], opts: { batchSize?: number; padId?: number } = {}): Float64Array[] {
   const L = model.nLayers;
   const out = Array.from({ length: L }, () => new Float64Array(items.length));
-  const batchSize = opts.batchSize ?? 64;
   const names = residualHookNames(model);
-  const order = items.map((_, i) => i).sort((a, b) => items[a]!.context.length - items[b]!.context.length);
   E.noGrad(() => {
-    for (let s = 0; s < order.length; s += batchSize) {
-      const idx = order.slice(s, s + batchSize);
-      const B = idx.length;
-      const T = Math.max(...idx.map((i) => items[i]!.context.length));
-      const ids = new Int32Array(B * T).fill(opts.padId ?? 0);
-      const last = new Int32Array(B);
-      const targets = new Int32Array(B);
-      idx.forEach((i, b) => {
-        const it = items[i]!;
-        for (let t = 0; t < it.context.length; t++) ids[b * T + t] = it.context[t]!;
-        last[b] = b * T + it.context.length - 1;
-        targets[b] = it.target;
-      });
+    for (const batch of paddedBatches(items, opts.batchSize ?? 64, opts.padId)) {
       E.tidy(() => {
         const res = new Map<number, E.Tensor>();
         E.withHooks(
           names.map((n, l) => ({ name: n, forward: (t: E.Tensor) => void res.set(l, t) })),
-          () => model.forward({ ids, batch: B, seq: T }, { logitRows: last }),
+          () => model.forward(batch, { logitRows: batch.lastRows }),
         );
         for (let l = 0; l < L; l++) {
-          const h = E.embedding(E.reshape(res.get(l)!, [B * T, model.dModel]), last); // (B, d) at the prediction positions
+          const h = E.embedding(E.reshape(res.get(l)!, [batch.batch * batch.seq, model.dModel]), batch.lastRows); // (B, d) at the prediction positions
           const logits = lens ? lens.logits(model, l, h) : model.readout(h);
-          const s = E.crossEntropy(logits, targets, { reduction: 'none' });
-          idx.forEach((i, b) => (out[l]![i] = s.data[b]!));
+          const s = E.crossEntropy(logits, batch.targets, { reduction: 'none' });
+          batch.idx.forEach((i, b) => (out[l]![i] = s.data[b]!));
         }
       });
     }

@@ -45,7 +45,7 @@ import * as T from './mechanistic-tables.js';
 import { aggregateMechanistic, type MechanisticAggregate } from './mechanistic-study.js';
 import { computeSaliency, type HeadSaliency, type SaliencyItem } from './saliency.js';
 import { mean, pairedTTest, standardError, welchTTest } from './stats.js';
-import { discoverRuns, readStudy, type Shard, shardJobs, studyCorpusDir, studyJobs } from './study.js';
+import { forEachStudyRun, type StudyPassOptions } from './study.js';
 
 export type Analysis = 'saliency' | 'lens' | 'heads';
 export const ANALYSES: readonly Analysis[] = ['saliency', 'lens', 'heads'];
@@ -655,31 +655,15 @@ function headsStep(model: LanguageModel, items: MechItem[], raw: HeadSaliency[],
   return { heads, intervention, itemRows };
 }
 
-export type AnalyzeStudyOptions = Omit<MechanisticOptions, 'run' | 'corpus'> & {
-  study: string;
-  shard?: Shard;
-  onRun?: (job: { label: string; seed: number; dir: string }) => void;
-};
+export type AnalyzeStudyOptions = Omit<MechanisticOptions, 'run' | 'corpus'> & StudyPassOptions;
 
 /** Runs the suite over every run of a study (or one shard) that has checkpoints, then aggregates across seeds. */
 export async function analyzeStudy(opts: AnalyzeStudyOptions): Promise<{ results: MechanisticRunResult[]; missing: string[]; aggregate: MechanisticAggregate }> {
-  const dir = opts.study;
-  const study = readStudy(dir);
-  if (!study && !existsSync(join(dir, 'runs'))) throw new UserError(`${dir} is not a study directory: no study.json and no runs/`);
-  const corpus = studyCorpusDir(dir, study);
-  const jobs: { index: number; label: string; seed: number; dir: string }[] = study
-    ? studyJobs(dir, study)
-    : discoverRuns(dir).map((r, index) => ({ index, label: r.config.label, seed: r.config.seed, dir: r.dir }));
-  const results: MechanisticRunResult[] = [];
-  const missing: string[] = [];
-  const { study: _s, shard, onRun, ...rest } = opts;
-  for (const job of shardJobs(jobs, shard)) {
-    if (!existsSync(join(job.dir, 'run_config.json')) || !listCheckpoints(job.dir).length) {
-      missing.push(job.dir);
-      continue;
-    }
-    onRun?.(job);
-    results.push(await analyzeRun({ ...rest, run: job.dir, corpus: existsSync(join(corpus, 'vocab.json')) ? corpus : undefined }));
-  }
+  const { study: dir, shard: _sh, onRun: _o, ...rest } = opts;
+  const { results, missing } = await forEachStudyRun(
+    opts,
+    (run) => listCheckpoints(run).length > 0,
+    (run, corpus) => analyzeRun({ ...rest, run, corpus }),
+  );
   return { results, missing, aggregate: aggregateMechanistic(dir) };
 }

@@ -18,11 +18,9 @@
  */
 import * as E from '../engine/index.js';
 import type { LanguageModel } from '../models/types.js';
+import { type ContextItem, type PaddedBatch, paddedBatches } from './batches.js';
 
-export interface SaliencyItem {
-  /** Token ids of the context; the prediction position is the last one. */
-  context: ArrayLike<number>;
-  target: number;
+export interface SaliencyItem extends ContextItem {
   envPositions: readonly number[];
 }
 
@@ -70,32 +68,23 @@ function hookKind(model: LanguageModel): { kind: Kind; name: (l: number) => stri
   }
 }
 
+/** Where the statistics of each batch go: the rows, and the display maps when asked for. */
+interface Collector {
+  items: readonly SaliencyItem[];
+  rows: HeadSaliency[];
+  mapOf: SaliencyOptions['mapOf'];
+  maps: Float32Array[] | undefined;
+}
+
 export function computeSaliency(model: LanguageModel, items: readonly SaliencyItem[], opts: SaliencyOptions = {}): SaliencyResult {
-  const batchSize = opts.batchSize ?? 32;
-  const pad = opts.padId ?? 0;
   const { kind, name } = hookKind(model);
   const L = model.nLayers;
-  const rows: HeadSaliency[] = [];
+  const out: Collector = { items, rows: [], mapOf: opts.mapOf, maps: opts.mapOf ? new Array(items.length) : undefined };
   const surprisal = new Float64Array(items.length);
-  const maps: Float32Array[] | undefined = opts.mapOf ? new Array(items.length) : undefined;
   const wasTrainable = [...model.params.params.values()].map((p) => p.requiresGrad);
   model.params.setRequiresGrad(false);
-  // Sort by length so batches have little padding; results are written back by item index.
-  const order = items.map((_, i) => i).sort((a, b) => items[a]!.context.length - items[b]!.context.length);
   try {
-    for (let s = 0; s < order.length; s += batchSize) {
-      const idx = order.slice(s, s + batchSize);
-      const B = idx.length;
-      const T = Math.max(...idx.map((i) => items[i]!.context.length));
-      const ids = new Int32Array(B * T).fill(pad);
-      const lastRows = new Int32Array(B);
-      const targets = new Int32Array(B);
-      idx.forEach((i, b) => {
-        const it = items[i]!;
-        for (let t = 0; t < it.context.length; t++) ids[b * T + t] = it.context[t]!;
-        lastRows[b] = b * T + it.context.length - 1;
-        targets[b] = it.target;
-      });
+    for (const batch of paddedBatches(items, opts.batchSize ?? 32, opts.padId)) {
       E.tidy(() => {
         const fwd = new Map<number, E.Tensor>();
         const bwd = new Map<number, E.Tensor>();
@@ -104,17 +93,17 @@ export function computeSaliency(model: LanguageModel, items: readonly SaliencyIt
           hooks.push({ name: name(l), forward: (t) => void fwd.set(l, t), backward: (g) => void bwd.set(l, g) });
         }
         E.withHooks(hooks, () => {
-          const logits = model.forward({ ids, batch: B, seq: T }, { logitRows: lastRows }); // (B, V)
-          const losses = E.crossEntropy(logits, targets, { reduction: 'none' }); // (B)
-          idx.forEach((i, b) => (surprisal[i] = losses.data[b]!));
+          const logits = model.forward(batch, { logitRows: batch.lastRows }); // (B, V)
+          const losses = E.crossEntropy(logits, batch.targets, { reduction: 'none' }); // (B)
+          batch.idx.forEach((i, b) => (surprisal[i] = losses.data[b]!));
           E.backward(E.sum(losses));
         });
         for (let l = 0; l < L; l++) {
           const a = fwd.get(l);
           const g = bwd.get(l);
           if (!a || !g) throw new Error(`saliency: no activation or gradient at ${name(l)}`);
-          if (kind === 'pattern') collectPattern(rows, items, idx, l, a, g, T, opts.mapOf, maps);
-          else collectInput(rows, items, idx, l, a, g, T, opts.mapOf, maps);
+          if (kind === 'pattern') collectPattern(out, batch, l, a, g);
+          else collectInput(out, batch, l, a, g);
         }
       });
     }
@@ -122,7 +111,30 @@ export function computeSaliency(model: LanguageModel, items: readonly SaliencyIt
     let i = 0;
     for (const p of model.params.params.values()) p.requiresGrad = wasTrainable[i++]!;
   }
-  return { rows, surprisal, maps };
+  return { rows: out.rows, surprisal, maps: out.maps };
+}
+
+export interface MeanHeadSaliency {
+  layer: number;
+  head: number;
+  envShare: number;
+  envFlow: number;
+  /** Rows averaged (items). */
+  n: number;
+}
+
+/** Mean ENV share and flow per (layer, head) over the rows' items, in layer, then head order. */
+export function meanHeadSaliency(rows: readonly HeadSaliency[]): MeanHeadSaliency[] {
+  const acc = new Map<string, { layer: number; head: number; share: number; flow: number; n: number }>();
+  for (const r of rows) {
+    const k = `${r.layer}/${r.head}`;
+    const a = acc.get(k) ?? { layer: r.layer, head: r.head, share: 0, flow: 0, n: 0 };
+    a.share += r.envShare;
+    a.flow += r.envFlow;
+    a.n++;
+    acc.set(k, a);
+  }
+  return [...acc.values()].map((a) => ({ layer: a.layer, head: a.head, envShare: a.share / a.n, envFlow: a.flow / a.n, n: a.n })).sort((x, y) => x.layer - y.layer || x.head - y.head);
 }
 
 function envStats(values: ArrayLike<number>, offset: number, len: number, env: readonly number[]) {
@@ -134,17 +146,7 @@ function envStats(values: ArrayLike<number>, offset: number, len: number, env: r
 }
 
 /** Prediction-row statistics per head and per layer from A and ∂L/∂A, both [B, H, T, T]. */
-function collectPattern(
-  rows: HeadSaliency[],
-  items: readonly SaliencyItem[],
-  idx: number[],
-  layer: number,
-  a: E.Tensor,
-  g: E.Tensor,
-  T: number,
-  mapOf: SaliencyOptions['mapOf'],
-  maps: Float32Array[] | undefined,
-): void {
+function collectPattern({ rows, items, mapOf, maps }: Collector, { idx, seq: T }: PaddedBatch, layer: number, a: E.Tensor, g: E.Tensor): void {
   const H = a.shape[1]!;
   const A = a.data;
   const G = g.data;
@@ -190,17 +192,7 @@ function collectPattern(
 }
 
 /** Gradient × input per position from x and ∂L/∂x, both [B, T, d] (LSTM). */
-function collectInput(
-  rows: HeadSaliency[],
-  items: readonly SaliencyItem[],
-  idx: number[],
-  layer: number,
-  x: E.Tensor,
-  g: E.Tensor,
-  T: number,
-  mapOf: SaliencyOptions['mapOf'],
-  maps: Float32Array[] | undefined,
-): void {
+function collectInput({ rows, items, mapOf, maps }: Collector, { idx, seq: T }: PaddedBatch, layer: number, x: E.Tensor, g: E.Tensor): void {
   const d = x.shape[2]!;
   idx.forEach((i, b) => {
     const it = items[i]!;

@@ -182,6 +182,45 @@ export function discoverRuns(studyDir: string): RunInfo[] {
     });
 }
 
+/** The options of a pass over the runs of a study (evaluation, mechanistic analysis). */
+export interface StudyPassOptions {
+  study: string;
+  shard?: Shard;
+  /** Called before each run, e.g. to print a header. */
+  onRun?: (job: { label: string; seed: number; dir: string }) => void;
+}
+
+/**
+ * Runs `each` on the runs of a study (or of one shard), one after the other in job order: the
+ * study's jobs, or without a study.json the runs found under runs/. A run without a
+ * run_config.json, or that `ready` turns down (no checkpoints yet), is listed as missing instead.
+ * `each` gets the run directory and the study's corpus (undefined while it has no vocab.json).
+ */
+export async function forEachStudyRun<R>(
+  opts: StudyPassOptions,
+  ready: (runDir: string) => boolean,
+  each: (runDir: string, corpus: string | undefined) => Promise<R>,
+): Promise<{ results: R[]; missing: string[] }> {
+  const dir = opts.study;
+  const study = readStudy(dir);
+  if (!study && !existsSync(join(dir, 'runs'))) throw new UserError(`${dir} is not a study directory: no study.json and no runs/ (create one with "groundlab reproduce")`);
+  const corpus = studyCorpusDir(dir, study);
+  const jobs: { index: number; label: string; seed: number; dir: string }[] = study
+    ? studyJobs(dir, study)
+    : discoverRuns(dir).map((r, index) => ({ index, label: r.config.label, seed: r.config.seed, dir: r.dir }));
+  const results: R[] = [];
+  const missing: string[] = [];
+  for (const job of shardJobs(jobs, opts.shard)) {
+    if (!existsSync(join(job.dir, 'run_config.json')) || !ready(job.dir)) {
+      missing.push(job.dir);
+      continue;
+    }
+    opts.onRun?.(job);
+    results.push(await each(job.dir, existsSync(join(corpus, 'vocab.json')) ? corpus : undefined));
+  }
+  return { results, missing };
+}
+
 export interface StudyAggregate {
   study: StudyFile | null;
   runs: RunInfo[];

@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCorpus, loadItems } from '../data/contract.js';
-import { computeSaliency, type SaliencyItem } from '../analysis/saliency.js';
+import { computeSaliency, meanHeadSaliency, type SaliencyItem } from '../analysis/saliency.js';
 import { discoverRuns, readStudy, studyCorpusDir } from '../analysis/study.js';
 import { listCheckpoints, loadCheckpoint } from '../train/checkpoint.js';
 import type { LanguageModel } from '../models/types.js';
@@ -59,16 +59,7 @@ export function corpusSaliency(model: LanguageModel, corpusDir: string, maxLen: 
   }
   if (!sal.length) return { rows: [], items: 0 };
   const res = computeSaliency(m, sal, { padId: corpus.padId, batchSize: 16 });
-  const acc = new Map<string, { layer: number; head: number; share: number; flow: number; n: number }>();
-  for (const r of res.rows) {
-    const k = `${r.layer}/${r.head}`;
-    const a = acc.get(k) ?? { layer: r.layer, head: r.head, share: 0, flow: 0, n: 0 };
-    a.share += r.envShare;
-    a.flow += r.envFlow;
-    a.n++;
-    acc.set(k, a);
-  }
-  const rows = [...acc.values()].sort((a, b) => a.layer - b.layer || a.head - b.head).map((a) => ({ layer: a.layer, head: a.head, env_share: a.share / a.n, env_flow: a.flow / a.n, n_items: a.n }));
+  const rows = meanHeadSaliency(res.rows).map((a) => ({ layer: a.layer, head: a.head, env_share: a.envShare, env_flow: a.envFlow, n_items: a.n }));
   return { rows, items: sal.length };
 }
 
