@@ -76,7 +76,7 @@ export function aggregateMechanistic(dir: string, opts: { write?: boolean } = {}
     const r0 = rows[0]!;
     const flow = rows.map((r) => r.env_flow as number);
     const share = rows.map((r) => r.env_share as number);
-    studySaliency.push({ label: r0.label, arch: r0.arch, items: r0.items, step: r0.step, layer: r0.layer, unit: r0.unit, head: r0.head, n_seeds: rows.length, env_flow: meanOr(flow), env_flow_se: se(flow), env_share: meanOr(share), env_share_se: se(share) });
+    studySaliency.push({ label: r0.label, arch: r0.arch, items: r0.items, step: r0.step, layer: r0.layer, unit: r0.unit, head: r0.head, n_seeds: rows.length, env_flow: meanOr(flow), env_flow_se: se(flow), env_share: meanOr(share), env_share_se: se(share), uniform_share: r0.uniform_share ?? '' });
   }
   studySaliency.sort((a, b) => order(a, b) || (a.layer as number) - (b.layer as number) || String(a.unit).localeCompare(String(b.unit)) || (Number(a.head) || 0) - (Number(b.head) || 0));
 

@@ -58,22 +58,22 @@ export const MECH_FILES = {
 const KEY = ['arch', 'label', 'seed', 'step', 'items'];
 
 export const SALIENCY_ITEM_COLUMNS = [...KEY, 'item', 'word', 'layer', 'unit', 'head', 'env_flow', 'env_share', 'row_total', 'n_env', 'n_tokens'];
-export const SALIENCY_COLUMNS = [...KEY, 'layer', 'unit', 'head', 'n_items', 'env_flow', 'env_flow_se', 'env_share', 'env_share_se', 'row_total'];
+export const SALIENCY_COLUMNS = [...KEY, 'layer', 'unit', 'head', 'n_items', 'env_flow', 'env_flow_se', 'env_share', 'env_share_se', 'row_total', 'uniform_share'];
 export const LENS_ITEM_COLUMNS = [...KEY, 'lens', 'condition', 'layer', 'item', 'word', 'surprisal'];
 export const LENS_COLUMNS = [...KEY, 'lens', 'condition', 'layer', 'n_items', 'surprisal', 'se'];
 export const LENS_TEST_COLUMNS = [...KEY, 'lens', 'condition', 'layer_from', 'layer_to', 'mean_from', 'mean_to', 'drop', 'welch_t', 'welch_df', 'welch_p', 'paired_t', 'paired_p'];
 export const LENS_TRAINING_COLUMNS = ['arch', 'label', 'seed', 'step', 'layer', 'kl_logit_val', 'kl_tuned_val', 'kl_train_first', 'kl_train_last', 'lens_steps', 'lens_rows', 'lens_lr', 'seconds'];
-export const HEAD_COLUMNS = [...KEY, 'layer', 'head', 'n_items', 'env_share', 'env_flow', 'aggregate', 'selection'];
+export const HEAD_COLUMNS = [...KEY, 'layer', 'head', 'n_items', 'env_share', 'env_flow', 'aggregate', 'selection', 'uniform_share'];
 export const INTERVENTION_COLUMNS = [
   ...KEY, 'selection', 'threshold', 'n_heads', 'heads', 'mean_layer', 'n_items', 'original', 'intervened', 'control', 'diff', 't', 'p', 'wilcoxon_p', 'draws', 'control_size', 'layer_matched',
 ];
 export const INTERVENTION_ITEM_COLUMNS = [...KEY, 'selection', 'item', 'word', 'original', 'intervened', 'control'];
 
-export const SALIENCY_NUMERIC = ['seed', 'step', 'layer', 'head', 'n_items', 'env_flow', 'env_flow_se', 'env_share', 'env_share_se', 'row_total'];
+export const SALIENCY_NUMERIC = ['seed', 'step', 'layer', 'head', 'n_items', 'env_flow', 'env_flow_se', 'env_share', 'env_share_se', 'row_total', 'uniform_share'];
 export const LENS_NUMERIC = ['seed', 'step', 'layer', 'n_items', 'surprisal', 'se'];
 export const LENS_TEST_NUMERIC = ['seed', 'step', 'layer_from', 'layer_to', 'mean_from', 'mean_to', 'drop', 'welch_t', 'welch_df', 'welch_p', 'paired_t', 'paired_p'];
 export const LENS_TRAINING_NUMERIC = ['seed', 'step', 'layer', 'kl_logit_val', 'kl_tuned_val', 'kl_train_first', 'kl_train_last', 'lens_steps', 'lens_rows', 'lens_lr', 'seconds'];
-export const HEAD_NUMERIC = ['seed', 'step', 'layer', 'head', 'n_items', 'env_share', 'env_flow', 'aggregate'];
+export const HEAD_NUMERIC = ['seed', 'step', 'layer', 'head', 'n_items', 'env_share', 'env_flow', 'aggregate', 'uniform_share'];
 export const INTERVENTION_NUMERIC = ['seed', 'step', 'threshold', 'n_heads', 'mean_layer', 'n_items', 'original', 'intervened', 'control', 'diff', 't', 'p', 'wilcoxon_p', 'draws', 'control_size', 'layer_matched'];
 
 /** Study-level tables (STUDY/mechanistic/). */
@@ -91,7 +91,7 @@ export const STUDY_MECH_FILES = {
 } as const;
 
 const SKEY = ['label', 'arch', 'items', 'step'];
-export const STUDY_SALIENCY_COLUMNS = [...SKEY, 'layer', 'unit', 'head', 'n_seeds', 'env_flow', 'env_flow_se', 'env_share', 'env_share_se'];
+export const STUDY_SALIENCY_COLUMNS = [...SKEY, 'layer', 'unit', 'head', 'n_seeds', 'env_flow', 'env_flow_se', 'env_share', 'env_share_se', 'uniform_share'];
 export const STUDY_LENS_COLUMNS = [...SKEY, 'lens', 'condition', 'layer', 'n_seeds', 'surprisal', 'se'];
 export const STUDY_LENS_TEST_COLUMNS = [...SKEY, 'lens', 'condition', 'layer_from', 'layer_to', 'n_seeds', 'mean_from', 'mean_to', 'drop', 'drop_se', 'welch_p_max', 'p_seeds'];
 export const STUDY_INTERVENTION_COLUMNS = [

@@ -346,10 +346,13 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
     }
   }
   const sorted = <R>(m: Map<number, Part<R>>) => [...m.entries()].sort((x, y) => x[0] - y[0]).map(([, p]) => p.result);
+  // The ENV share a head would get from uniform saliency over the prediction row: the items' share of
+  // ENV positions. The 0.30 threshold means little when this baseline is above it (short contexts full of ENV).
+  const uniform = { uniform_share: r6(uniformEnvShare(items)) };
   if (analyses.has('saliency')) {
     const s = sorted(parts.saliency);
     writeCsv(join(out, T.MECH_FILES.saliencyItems), s.flatMap((p) => p.itemRows), T.SALIENCY_ITEM_COLUMNS);
-    writeCsv(join(out, T.MECH_FILES.saliency), s.flatMap((p) => p.rows), T.SALIENCY_COLUMNS);
+    writeCsv(join(out, T.MECH_FILES.saliency), s.flatMap((p) => p.rows.map((r) => ({ ...r, ...uniform }))), T.SALIENCY_COLUMNS);
     writeFileAtomic(join(out, T.MECH_FILES.maps), toJsonl(s.flatMap((p) => p.maps)));
   }
   if (analyses.has('lens')) {
@@ -361,7 +364,7 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
   }
   if (analyses.has('heads') && parts.heads.size) {
     const s = sorted(parts.heads);
-    writeCsv(join(out, T.MECH_FILES.heads), s.flatMap((p) => p.heads), T.HEAD_COLUMNS);
+    writeCsv(join(out, T.MECH_FILES.heads), s.flatMap((p) => p.heads.map((r) => ({ ...r, ...uniform }))), T.HEAD_COLUMNS);
     writeCsv(join(out, T.MECH_FILES.intervention), s.flatMap((p) => p.intervention), T.INTERVENTION_COLUMNS);
     writeCsv(join(out, T.MECH_FILES.interventionItems), s.flatMap((p) => p.itemRows), T.INTERVENTION_ITEM_COLUMNS);
   }
@@ -393,6 +396,11 @@ export function peakLayer(rows: readonly Record<string, unknown>[]): number {
     }
   }
   return best;
+}
+
+/** Mean over items of |ENV positions| / context length: the ENV share of uniform saliency on the prediction row. */
+export function uniformEnvShare(items: readonly { context: ArrayLike<number>; envPositions: readonly number[] }[]): number {
+  return items.length ? mean(items.map((it) => it.envPositions.length / it.context.length)) : NaN;
 }
 
 type Base = { arch: string; label: string; seed: number; step: number; items: string };

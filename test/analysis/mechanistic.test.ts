@@ -60,6 +60,12 @@ describe('mechanistic suite on the tiny preset', () => {
         expect(Number(r.env_share)).toBeGreaterThanOrEqual(0);
         expect(Number(r.env_share)).toBeLessThanOrEqual(1 + 1e-9);
       }
+      // uniform_share: the items' mean fraction of ENV positions, computed here independently from the item rows.
+      const firstStep = sal.filter((r) => Number(r.step) === steps[0] && r.unit === 'layer' && Number(r.layer) === 1);
+      const expected = firstStep.reduce((a, r) => a + Number(r.n_env) / Number(r.n_tokens), 0) / firstStep.length;
+      expect(expected).toBeGreaterThan(0);
+      for (const r of csv(l, T.MECH_FILES.saliency)) expect(Number(r.uniform_share)).toBeCloseTo(expected, 5);
+      if (arch !== 'lstm') for (const r of csv(l, T.MECH_FILES.heads)) expect(Number(r.uniform_share)).toBeCloseTo(expected, 5);
       if (arch === 'lstm') expect(nHeads).toBe(0);
       else expect(nHeads).toBeGreaterThan(0);
       // Lens: tuned and logit, matched and mismatched, every layer; the last layer of both lenses is the model.

@@ -121,15 +121,27 @@ function printSummary(saliency: Record<string, unknown>[], intervention: Record<
       const q = bestShare.get(k)!;
       console.log(`    ${String(r.label).padEnd(10)} step ${String(r.step).padStart(6)}  layer ${r.layer} (ENV flow ${Number(r.env_flow).toPrecision(3)}, share ${f3(r.env_share)});  largest ENV share: layer ${q.layer} (${f3(q.env_share)})`);
     }
+    const uniform = Number(saliency.find((r) => r.uniform_share !== undefined && r.uniform_share !== '')?.uniform_share);
+    if (Number.isFinite(uniform)) {
+      console.log(`  ENV positions are ${(100 * uniform).toFixed(0)}% of the items' contexts: uniform saliency alone gives an ENV share of ${f3(uniform)} (column uniform_share)${uniform >= 0.3 ? '; a 0.30 threshold then selects almost every head, so read the top-K selection too' : ''}`);
+    }
   }
   if (analyses.includes('heads') && intervention.length) {
     console.log('  intervention (matched surprisal, nats):          heads  mean layer  ablated  control  unablated  p');
     for (const r of intervention) {
       console.log(
-        `    ${String(r.label).padEnd(10)} step ${String(r.step).padStart(6)} ${String(r.selection).padEnd(13)} ${String(Number(r.n_heads).toFixed(r.n_seeds && Number(r.n_seeds) > 1 ? 2 : 0)).padStart(5)}  ${f3(r.mean_layer).padStart(10)}  ${f3(r.intervened).padStart(7)}  ${f3(r.control).padStart(7)}  ${f3(r.original).padStart(9)}  ${fmtP(Number(r.p ?? r.p_items))}`,
+        `    ${String(r.label).padEnd(10)} step ${String(r.step).padStart(6)} ${String(r.selection).padEnd(13)} ${String(Number(r.n_heads).toFixed(r.n_seeds && Number(r.n_seeds) > 1 ? 2 : 0)).padStart(5)}  ${f3(r.mean_layer).padStart(10)}  ${f3(r.intervened).padStart(7)}  ${f3(r.control).padStart(7)}  ${f3(r.original).padStart(9)}  ${fmtP(Number(r.p ?? r.p_items))}${controlNote(r)}`,
       );
     }
   }
+}
+
+/** Flags intervention rows whose control cannot match the selection (too few heads left). */
+function controlNote(r: Record<string, unknown>): string {
+  if (r.control === undefined || r.control === null || r.control === '' || !Number.isFinite(Number(r.control))) return '  (no control: every head selected)';
+  const size = Number(r.control_size);
+  if (Number.isFinite(size) && size < Number(r.n_heads)) return `  (control of only ${size} head${size === 1 ? '' : 's'}: the rest were selected)`;
+  return '';
 }
 
 const examples = (sub: string) =>
