@@ -33,10 +33,35 @@ export interface ChartBase {
   height?: number;
 }
 
+/** Quantitative x and y fields with their axis titles (with units). */
+export interface XYOptions {
+  /** Quantitative x field, e.g. `step`. */
+  x: string;
+  /** Quantitative y field, e.g. `surprisal`. */
+  y: string;
+  xTitle: string;
+  yTitle: string;
+}
+
+/** A series or grouping field mapped to colour, e.g. `condition` (matched / mismatched) or a CDI category. */
+export interface ColorOptions {
+  color?: string;
+  colorTitle?: string;
+  /** Explicit order of the colour domain (legend order and palette assignment). */
+  colorOrder?: unknown[];
+}
+
+/** A colour grouping that may also pick its palette. */
+export interface SchemeColorOptions extends ColorOptions {
+  /** Categorical Vega scheme for the colours (default: the Okabe-Ito palette, 8 colours). */
+  colorScheme?: string;
+}
+
 /** Colour-blind-safe categorical palette (Okabe & Ito 2008), ordered for lines on white. */
 export const OKABE_ITO = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#999999'];
 export const DEFAULT_WIDTH = 560;
 export const DEFAULT_HEIGHT = 280;
+const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const LO = '__band_lo';
 const HI = '__band_hi';
 
@@ -67,6 +92,11 @@ export function baseConfig(): Record<string, unknown> {
     title: { fontSize: 14, subtitleFontSize: 11.5, subtitleColor: '#555', anchor: 'start', offset: 10 },
     range: { category: OKABE_ITO },
   };
+}
+
+/** baseConfig without grid lines (grids of cells: heatmaps, head grids). */
+function gridlessConfig(): Record<string, unknown> {
+  return { ...baseConfig(), axis: { ...(baseConfig().axis as object), grid: false } };
 }
 
 /** Escapes `.`, `[`, `]` and `\` so Vega-Lite reads a column name literally instead of as a nested path. */
@@ -194,10 +224,10 @@ function maybeFacet(
   const data = { values: rows };
   const config = baseConfig();
   if (!facet.field) {
-    return asSpec({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', data, ...size, layer: layers, config, ...extra });
+    return asSpec({ $schema: VEGA_LITE_SCHEMA, data, ...size, layer: layers, config, ...extra });
   }
   return asSpec({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE_SCHEMA,
     data,
     facet: {
       field: fieldRef(facet.field),
@@ -216,18 +246,7 @@ function maybeFacet(
 // Line chart with a shaded band
 // ---------------------------------------------------------------------------------------------
 
-export interface LineBandOptions extends ChartBase {
-  /** Quantitative x field, e.g. `step`. */
-  x: string;
-  /** Quantitative y field (the mean when rows are pre-aggregated), e.g. `surprisal`. */
-  y: string;
-  xTitle: string;
-  yTitle: string;
-  /** Series field mapped to colour, e.g. `condition` (matched / mismatched). */
-  color?: string;
-  colorTitle?: string;
-  /** Explicit order of the colour domain (legend order and palette assignment). */
-  colorOrder?: unknown[];
+export interface LineBandOptions extends ChartBase, XYOptions, ColorOptions {
   /** Ordered series (numbers like checkpoints): use a sequential ramp instead of categories. */
   sequentialColor?: boolean;
   /** Small multiples: one panel per value of this field, e.g. `arch`. */
@@ -247,8 +266,8 @@ export interface LineBandOptions extends ChartBase {
 }
 
 /**
- * Lines over a quantitative x with an optional shaded band, coloured by series, optionally faceted.
- * Rows: `{ [x]: number, [y]: number, [color]?: string|number, [facet]?: string, [lower/upper]?: number, ... }`;
+ * Lines over a quantitative x with an optional shaded band, coloured by series, optionally faceted;
+ * y is the mean when rows are pre-aggregated. Rows: `{ [x]: number, [y]: number, [color]?: string|number, [facet]?: string, [lower/upper]?: number, ... }`;
  * with `band: 'se' | 'sd' | 'ci95'` give one row per replicate (e.g. per seed) and they are averaged.
  */
 export function lineBandChart(rows: Row[], o: LineBandOptions): TopLevelSpec {
@@ -389,7 +408,7 @@ export function dualAxisChart(rows: Row[], o: DualAxisOptions): TopLevelSpec {
   const left = sideLayers(rows, x, o.left, o.left.color ?? OKABE_ITO[0]!, 'left');
   const right = sideLayers(rows, x, o.right, o.right.color ?? OKABE_ITO[1]!, 'right');
   return asSpec({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE_SCHEMA,
     width: o.width ?? DEFAULT_WIDTH,
     height: o.height ?? DEFAULT_HEIGHT,
     layer: [left, right],
@@ -403,7 +422,7 @@ export function dualAxisChart(rows: Row[], o: DualAxisOptions): TopLevelSpec {
 // Per-item bars with error bars
 // ---------------------------------------------------------------------------------------------
 
-export interface BarErrorOptions extends ChartBase {
+export interface BarErrorOptions extends ChartBase, SchemeColorOptions {
   /** Item field, e.g. `word`. One bar per item. */
   category: string;
   value: string;
@@ -412,13 +431,6 @@ export interface BarErrorOptions extends ChartBase {
   band?: Band;
   /** Bar order top to bottom (default descending: largest on top). */
   sort?: 'descending' | 'ascending' | 'none';
-  /** Optional grouping mapped to bar colour, e.g. CDI category. */
-  color?: string;
-  colorTitle?: string;
-  /** Explicit order of the colour domain (legend order and palette assignment). */
-  colorOrder?: unknown[];
-  /** Categorical Vega scheme for the colours (default: the Okabe-Ito palette, 8 colours). */
-  colorScheme?: string;
   /** Pixels per bar (the chart grows with the number of items). */
   barStep?: number;
 }
@@ -427,6 +439,12 @@ export interface BarErrorOptions extends ChartBase {
 function colorScale(order?: unknown[], scheme?: string): { scale?: Record<string, unknown> } {
   if (!order && !scheme) return {};
   return { scale: { ...(order ? { domain: order } : {}), ...(scheme ? { scheme } : {}) } };
+}
+
+/** Marks coloured by their group (`o.color`, with `legend` options if given), or all in the palette's first colour. */
+function groupColor(o: SchemeColorOptions, legend?: Record<string, unknown>): { color: Record<string, unknown> } {
+  if (!o.color) return { color: { value: OKABE_ITO[0] } };
+  return { color: { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color, ...(legend ? { legend } : {}), ...colorScale(o.colorOrder, o.colorScheme) } };
 }
 
 /**
@@ -446,9 +464,7 @@ export function barErrorChart(rows: Row[], o: BarErrorOptions): TopLevelSpec {
     axis: { labelFontSize: 10.5, ticks: false, labelPadding: 4 },
   };
   const xValue = { field: fieldRef(o.value), type: 'quantitative', title: o.valueTitle };
-  const color = o.color
-    ? { color: { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color, legend: { orient: 'top' }, ...colorScale(o.colorOrder, o.colorScheme) } }
-    : { color: { value: OKABE_ITO[0] } };
+  const color = groupColor(o, { orient: 'top' });
   const layers: Record<string, unknown>[] = [
     { mark: { type: 'bar', opacity: 0.85 }, encoding: { y, x: xValue, ...color } },
   ];
@@ -460,7 +476,7 @@ export function barErrorChart(rows: Row[], o: BarErrorOptions): TopLevelSpec {
   }
   layers.push({ data: { values: [{ zero: 0 }] }, mark: { type: 'rule', color: '#555' }, encoding: { x: { field: 'zero', type: 'quantitative' } } });
   return asSpec({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE_SCHEMA,
     data: { values: data },
     width: o.width ?? DEFAULT_WIDTH - 120,
     height: o.height ?? { step: o.barStep ?? 14 },
@@ -496,6 +512,17 @@ export interface HeatmapOptions extends ChartBase {
   valueFormat?: string;
 }
 
+/** Cells coloured by a value on a sequential scheme, with a gradient legend of the given length. */
+function valueColor(o: { value: string; valueTitle: string; scheme?: string; domain?: [number, number] }, gradientLength: number): Record<string, unknown> {
+  return {
+    field: fieldRef(o.value),
+    type: 'quantitative',
+    title: o.valueTitle,
+    scale: { scheme: o.scheme ?? 'viridis', ...(o.domain ? { domain: o.domain } : {}) },
+    legend: { orient: 'right', gradientLength },
+  };
+}
+
 function numericAware(values: unknown[]): unknown[] {
   return values.every((v) => typeof v === 'number') ? [...values].sort((a, b) => (a as number) - (b as number)) : values;
 }
@@ -517,13 +544,7 @@ export function heatmap(rows: Row[], o: HeatmapOptions): TopLevelSpec {
       encoding: {
         x: { field: fieldRef(o.x), type: 'ordinal', sort: xs, axis: xAxis },
         y: { field: fieldRef(o.y), type: 'ordinal', sort: ySort, title: o.yTitle },
-        color: {
-          field: fieldRef(o.value),
-          type: 'quantitative',
-          title: o.valueTitle,
-          scale: { scheme: o.scheme ?? 'viridis', ...(o.domain ? { domain: o.domain } : {}) },
-          legend: { orient: 'right', gradientLength: 160 },
-        },
+        color: valueColor(o, 160),
       },
     },
   ];
@@ -532,12 +553,12 @@ export function heatmap(rows: Row[], o: HeatmapOptions): TopLevelSpec {
   const cellW = Math.max(4, Math.floor((o.width ?? DEFAULT_WIDTH - 60) / Math.max(1, xs.length)));
   const cellH = Math.max(4, Math.floor((o.height ?? Math.min(420, Math.max(120, ys.length * 22))) / Math.max(1, ys.length)));
   return asSpec({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE_SCHEMA,
     data: { values: rows },
     width: cellW * xs.length,
     height: cellH * ys.length,
     layer: layers,
-    config: { ...baseConfig(), axis: { ...(baseConfig().axis as object), grid: false } },
+    config: gridlessConfig(),
     ...titleBlock(o),
   });
 }
@@ -588,7 +609,7 @@ export function headGrid(rows: Row[], o: HeadGridOptions): TopLevelSpec {
   const y = { field: fieldRef(o.layer), type: 'ordinal', sort: [...layers].reverse(), title: o.layerTitle ?? 'layer' };
   const markLabel = o.markLabel ?? 'marked';
   return asSpec({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE_SCHEMA,
     data: { values: rows },
     width: o.width ?? cell * heads.length,
     height: o.height ?? cell * layers.length,
@@ -598,13 +619,7 @@ export function headGrid(rows: Row[], o: HeadGridOptions): TopLevelSpec {
         encoding: {
           x,
           y,
-          color: {
-            field: fieldRef(o.value),
-            type: 'quantitative',
-            title: o.valueTitle,
-            scale: { scheme: o.scheme ?? 'viridis', ...(o.domain ? { domain: o.domain } : {}) },
-            legend: { orient: 'right', gradientLength: Math.max(80, Math.min(200, cell * layers.length - 40)) },
-          },
+          color: valueColor(o, Math.max(80, Math.min(200, cell * layers.length - 40))),
         },
       },
       {
@@ -623,7 +638,7 @@ export function headGrid(rows: Row[], o: HeadGridOptions): TopLevelSpec {
       },
     ],
     resolve: { scale: { color: 'independent', stroke: 'independent' } },
-    config: { ...baseConfig(), axis: { ...(baseConfig().axis as object), grid: false } },
+    config: gridlessConfig(),
     ...titleBlock(o),
   });
 }
@@ -632,17 +647,7 @@ export function headGrid(rows: Row[], o: HeadGridOptions): TopLevelSpec {
 // Scatter with regression line
 // ---------------------------------------------------------------------------------------------
 
-export interface ScatterOptions extends ChartBase {
-  x: string;
-  y: string;
-  xTitle: string;
-  yTitle: string;
-  color?: string;
-  colorTitle?: string;
-  /** Explicit order of the colour domain (legend order and palette assignment). */
-  colorOrder?: unknown[];
-  /** Categorical Vega scheme for the colours (default: the Okabe-Ito palette, 8 colours). */
-  colorScheme?: string;
+export interface ScatterOptions extends ChartBase, XYOptions, SchemeColorOptions {
   /** Log-scale x (e.g. raw co-occurrence counts). The fit is still OLS on the raw x, drawn as a curve. */
   xLog?: boolean;
 }
@@ -693,15 +698,13 @@ export function scatterRegression(rows: Row[], o: ScatterOptions): TopLevelSpec 
   const subtitle = o.subtitle ?? `OLS fit: y = ${fmt(fit.intercept)} + ${fmt(fit.slope)}·x,  R² = ${fit.r2.toFixed(3)},  n = ${fit.n}`;
   const x = { field: fieldRef(o.x), type: 'quantitative', title: o.xTitle, scale: o.xLog ? { type: 'log' } : { zero: false } };
   const y = { field: fieldRef(o.y), type: 'quantitative', title: o.yTitle, scale: { zero: false } };
-  const color = o.color
-    ? { color: { field: fieldRef(o.color), type: 'nominal', title: o.colorTitle ?? o.color, ...colorScale(o.colorOrder, o.colorScheme) } }
-    : { color: { value: OKABE_ITO[0] } };
+  const color = groupColor(o);
   const layers: Record<string, unknown>[] = [
     { mark: { type: 'point', filled: true, opacity: 0.7, size: 36 }, encoding: { x, y, ...color } },
   ];
   if (lineRows.length) layers.push({ data: { values: lineRows }, mark: { type: 'line', color: '#222', strokeWidth: 1.5, strokeDash: [5, 3] }, encoding: { x, y } });
   return asSpec({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE_SCHEMA,
     data: { values: rows },
     width: o.width ?? DEFAULT_WIDTH - 80,
     height: o.height ?? DEFAULT_HEIGHT + 40,

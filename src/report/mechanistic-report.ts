@@ -16,17 +16,23 @@ import { aggregateMechanistic, type MechanisticAggregate, readSaliencyMaps } fro
 import type { SaliencyMapRecord } from '../analysis/mechanistic-tables.js';
 import type { SummaryRow } from '../analysis/tables.js';
 import { heatmap, headGrid, layerCurvesChart, lineBandChart } from './charts.js';
-import { parseTaggedToken, type Row } from './html.js';
+import { parseTaggedToken, type Row, type TableColumn } from './html.js';
 import type { StudyReportContext, StudyReportSection } from './study-report.js';
+import { fixedColumn, fixedOrNA, MODEL_COLUMN, pColumn } from './table-format.js';
 
-const fmtP = (p: unknown): string => {
-  const v = Number(p);
-  if (p === '' || p === undefined || p === null || !Number.isFinite(v)) return 'NA';
-  return v < 1e-4 ? v.toExponential(0) : v < 0.001 ? v.toFixed(4) : v.toFixed(3);
-};
+/** p-values in this part of the report get no digits after the point in exponent notation (1e-14). */
+const pCol = (key: string, label: string): TableColumn => pColumn(key, label, 0);
 /** Whole numbers as such (one seed), else two decimals (means over seeds). */
 const nHeadsFmt = (x: unknown): string => (x === '' || !Number.isFinite(Number(x)) ? 'NA' : Number.isInteger(Number(x)) ? String(x) : Number(x).toFixed(2));
-const f2 = (x: unknown): string => (x !== '' && Number.isFinite(Number(x)) ? Number(x).toFixed(2) : 'NA');
+const f2 = fixedOrNA(2);
+
+/** Mean layer of the chosen heads, and matched surprisal ablated, with random controls ablated, unablated: the columns our intervention table shares with the paper's. */
+const INTERVENTION_COLUMNS: TableColumn[] = [
+  fixedColumn('mean_layer', 'mean layer', 2),
+  fixedColumn('intervened', 'ablated', 2),
+  fixedColumn('control', 'random control', 2),
+  fixedColumn('original', 'unablated', 2),
+];
 
 /** The paper's intervention table (SPEC §1): 12-layer GPT-2 on CHILDES, means over 5 seeds. */
 export const PAPER_INTERVENTION = [
@@ -129,8 +135,8 @@ const saliencySection: StudyReportSection = {
     b.table(peakRows, {
       caption: 'Peak layer of the ENV saliency flow at each analysed checkpoint (1-based), its mean ENV flow and the ENV share of that layer\'s prediction row; and the layer whose prediction row has the largest ENV share (a scale-free view: raw flows also reflect how gradient magnitudes differ between layers).',
       columns: [
-        { key: 'label', label: 'model' },
-        { key: 'step', label: 'step' },
+        MODEL_COLUMN,
+        'step',
         { key: 'layer', label: 'peak layer, ENV flow' },
         { key: 'n_layers', label: 'of layers' },
         { key: 'flow', label: 'ENV flow', digits: 3 },
@@ -236,22 +242,22 @@ const lensSection: StudyReportSection = {
     b.table(drops, {
       caption: 'Drop of the target\'s surprisal between adjacent layers at the last analysed checkpoint (matched contexts, tuned lens; nats). Welch: one-sided Welch t-test over items that layer l+1 is lower than layer l (the largest p over seeds when there are several); paired: the same items at both layers, one-sided paired t-test; p over seeds: one-sample t-test of the per-seed drops (two or more seeds).',
       columns: [
-        { key: 'label', label: 'model' },
-        { key: 'step', label: 'step' },
+        MODEL_COLUMN,
+        'step',
         { key: 'pair', label: 'layers' },
         { key: 'from', label: 'surprisal at l', digits: 3 },
         { key: 'to', label: 'at l+1', digits: 3 },
         { key: 'drop', label: 'drop', digits: 3 },
-        { key: 'welch_p', label: 'p, Welch', format: fmtP, align: 'right' },
-        { key: 'paired_p', label: 'p, paired', format: fmtP, align: 'right' },
-        { key: 'p_seeds', label: 'p, seeds', format: fmtP, align: 'right' },
+        pCol('welch_p', 'p, Welch'),
+        pCol('paired_p', 'p, paired'),
+        pCol('p_seeds', 'p, seeds'),
         { key: 'largest', label: '' },
       ],
       maxRows: 300,
     });
     b.table(
       Object.entries(PAPER_LENS).map(([step, v]) => ({ step: Number(step), ...Object.fromEntries(v.map((x, i) => [`L${i + 1}`, x])) })),
-      { caption: 'For comparison, the paper\'s tuned-lens surprisal of the target by layer (12-layer GPT-2 on CHILDES, matched contexts, means over 5 seeds; SPEC §1).', columns: ['step', ...Array.from({ length: 12 }, (_, i) => ({ key: `L${i + 1}`, label: String(i + 1), format: f2, align: 'right' as const }))] },
+      { caption: 'For comparison, the paper\'s tuned-lens surprisal of the target by layer (12-layer GPT-2 on CHILDES, matched contexts, means over 5 seeds; SPEC §1).', columns: ['step', ...Array.from({ length: 12 }, (_, i) => fixedColumn(`L${i + 1}`, String(i + 1), 2))] },
     );
     // Does the lens work? Validation KL of the last layer's neighbours.
     const kl = agg.lensTraining.filter((r) => Number.isFinite(r.kl_tuned_val as number));
@@ -262,9 +268,9 @@ const lensSection: StudyReportSection = {
       b.table(rows, {
         caption: 'How well each layer\'s lens predicts the model\'s own output at the last analysed checkpoint (first seed): mean KL(final ‖ lens) in nats per position on validation windows, logit lens vs trained tuned lens, with the training budget.',
         columns: [
-          { key: 'label', label: 'model' },
-          { key: 'step', label: 'step' },
-          { key: 'layer', label: 'layer' },
+          MODEL_COLUMN,
+          'step',
+          'layer',
           { key: 'kl_logit_val', label: 'KL, logit lens', digits: 3 },
           { key: 'kl_tuned_val', label: 'KL, tuned lens', digits: 3 },
           { key: 'lens_steps', label: 'lens updates' },
@@ -326,22 +332,14 @@ const headsSection: StudyReportSection = {
     b.table(rows, {
       caption: `Intervention per checkpoint (SPEC §1): the heads chosen by each rule and their mean layer (1-based), matched surprisal of the target (nats) with those heads ablated, with as many random other heads ablated (mean over draws), and unablated; p: one-sided paired t-test intervened vs control over items${multiSeed ? ' (all seeds pooled); p, seeds: paired t-test over per-seed means; max p: the largest per-seed p' : ''}. NA: no heads chosen, or no other heads left for controls.`,
       columns: [
-        { key: 'label', label: 'model' },
+        MODEL_COLUMN,
         { key: 'step', label: 'checkpoint' },
         { key: 'selection', label: 'heads chosen by' },
         { key: 'n_seeds', label: 'seeds' },
         { key: 'n_heads', label: 'heads', format: nHeadsFmt, align: 'right' },
-        { key: 'mean_layer', label: 'mean layer', format: f2, align: 'right' },
-        { key: 'intervened', label: 'ablated', format: f2, align: 'right' },
-        { key: 'control', label: 'random control', format: f2, align: 'right' },
-        { key: 'original', label: 'unablated', format: f2, align: 'right' },
-        { key: 'p_items', label: 'p', format: fmtP, align: 'right' },
-        ...(multiSeed
-          ? [
-              { key: 'p_seeds', label: 'p, seeds', format: fmtP, align: 'right' as const },
-              { key: 'p_max', label: 'max p', format: fmtP, align: 'right' as const },
-            ]
-          : []),
+        ...INTERVENTION_COLUMNS,
+        pCol('p_items', 'p'),
+        ...(multiSeed ? [pCol('p_seeds', 'p, seeds'), pCol('p_max', 'max p')] : []),
       ],
       maxRows: 300,
     });
@@ -349,12 +347,9 @@ const headsSection: StudyReportSection = {
       caption: 'For comparison, the paper\'s intervention table (12-layer GPT-2 on CHILDES, 12 heads per layer, means over 5 seeds; SPEC §1).',
       columns: [
         { key: 'step', label: 'checkpoint' },
-        { key: 'n_heads', label: 'aggregate heads', format: f2, align: 'right' },
-        { key: 'mean_layer', label: 'mean layer', format: f2, align: 'right' },
-        { key: 'intervened', label: 'ablated', format: f2, align: 'right' },
-        { key: 'control', label: 'random control', format: f2, align: 'right' },
-        { key: 'original', label: 'unablated', format: f2, align: 'right' },
-        { key: 'p', label: 'p' },
+        fixedColumn('n_heads', 'aggregate heads', 2),
+        ...INTERVENTION_COLUMNS,
+        'p',
       ],
     });
     const curve: Row[] = [];

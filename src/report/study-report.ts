@@ -34,8 +34,10 @@ import { aggregateStudy, headlineRows, type StudyAggregate, studyCorpusDir, stud
 import { EVAL_FILES, type SummaryRow } from '../analysis/tables.js';
 import { parseCsv, readJson } from '../util/files.js';
 import { codeVersion } from '../util/version.js';
-import { barErrorChart, dualAxisChart, lineBandChart, renderSvg, scatterRegression, type TopLevelSpec } from './charts.js';
+import { dualAxisChart, lineBandChart, renderSvg, scatterRegression, type TopLevelSpec } from './charts.js';
 import { ReportBuilder, type Row } from './html.js';
+import { gainRow, surprisalOverTrainingChart, wordGainChart } from './study-figures.js';
+import { fixedColumn, fixedOrNA, formatP, MODEL_COLUMN, pColumn } from './table-format.js';
 import { visualDialogSection } from '../vision/report-section.js';
 import { mechanisticSections } from './mechanistic-report.js';
 
@@ -90,12 +92,7 @@ export function studyReportSections(): StudyReportSection[] {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-const fmtP = (p: unknown): string => {
-  const v = Number(p);
-  if (p === '' || p === undefined || !Number.isFinite(v)) return 'NA';
-  return v < 1e-4 ? v.toExponential(1) : v < 0.001 ? v.toFixed(4) : v.toFixed(3);
-};
-const f3 = (x: unknown): string => (Number.isFinite(Number(x)) && x !== '' ? Number(x).toFixed(3) : 'NA');
+const f3 = fixedOrNA(3);
 
 function rowsFor(rows: SummaryRow[], label: string, items: string, step?: number): SummaryRow[] {
   return rows.filter((r) => r.label === label && r.items === items && (step === undefined || r.step === step));
@@ -136,7 +133,7 @@ const summarySection: StudyReportSection = {
       const dirn = h.mean_G > 0 ? 'lowers' : 'raises';
       const size = Math.abs(h.mean_G) < 0.1 ? ' but small (under 0.1 nats)' : '';
       const verdict = sig ? (h.mean_G > 0 ? `a significant${size} grounding gain` : `a significant${size} loss`) : 'no significant difference';
-      return `${h.label} (${h.arch}), step ${h.step}: the matching ENV token ${dirn} the surprisal of its word by G = ${f3(h.mean_G)} nats on average over words (95% bootstrap interval ${f3(h.G_lo)} to ${f3(h.G_hi)}; Wilcoxon signed-rank over words p = ${fmtP(h.wilcoxon_p)}${h.n_seeds >= 2 ? `; t-test over ${h.n_seeds} seeds p = ${fmtP(h.p_t_G)}` : '; one seed'}): ${verdict}.`;
+      return `${h.label} (${h.arch}), step ${h.step}: the matching ENV token ${dirn} the surprisal of its word by G = ${f3(h.mean_G)} nats on average over words (95% bootstrap interval ${f3(h.G_lo)} to ${f3(h.G_hi)}; Wilcoxon signed-rank over words p = ${formatP(h.wilcoxon_p)}${h.n_seeds >= 2 ? `; t-test over ${h.n_seeds} seeds p = ${formatP(h.p_t_G)}` : '; one seed'}): ${verdict}.`;
     });
     b.text(lines);
     b.table(
@@ -144,15 +141,15 @@ const summarySection: StudyReportSection = {
       {
         caption: `Last evaluated checkpoint per model (${ctx.primaryItems} items). G: mean over words of mismatched − matched surprisal (nats), with its 95% percentile bootstrap interval over words; p: Wilcoxon signed-rank test over words (two-sided) and one-sample t-test of the per-seed mean G over seeds (NA with one seed).`,
         columns: [
-          { key: 'label', label: 'model' },
-          { key: 'step', label: 'step' },
+          MODEL_COLUMN,
+          'step',
           { key: 'n_seeds', label: 'seeds' },
           { key: 'mean_matched', label: 'matched', digits: 3 },
           { key: 'mean_mismatched', label: 'mismatched', digits: 3 },
-          { key: 'mean_G', label: 'G', format: f3, align: 'right' },
+          fixedColumn('mean_G', 'G', 3),
           { key: 'ci', label: '95% interval', align: 'right' },
-          { key: 'wilcoxon_p', label: 'p, words', format: fmtP, align: 'right' },
-          { key: 'p_t_G', label: 'p, seeds', format: fmtP, align: 'right' },
+          pColumn('wilcoxon_p', 'p, words'),
+          pColumn('p_t_G', 'p, seeds'),
         ],
       },
     );
@@ -179,23 +176,16 @@ const behaviourSection: StudyReportSection = {
     b.text(
       'Each evaluation item is a context that ends right before a target word v<LAN>. In the matched context the environment mentions v (v<ENV>); in each mismatched context every v<ENV> is replaced by another target word u<ENV>. If the model grounds v in the environment, v is less surprising after its own ENV token.',
     );
-    const rows: Row[] = [];
-    for (const r of runRows) {
-      rows.push({ label: r.label, seed: r.seed, step: r.step, condition: 'matched', surprisal: r.mean_matched });
-      rows.push({ label: r.label, seed: r.seed, step: r.step, condition: 'mismatched', surprisal: r.mean_mismatched });
-    }
     const nSeeds = Math.max(...ctx.agg.grounding.map((g) => Number(g.n_seeds) || 0));
     b.figure(
       await ctx.svg(
-        lineBandChart(rows, {
-          x: 'step', y: 'surprisal', color: 'condition', colorOrder: ['matched', 'mismatched'], facet: 'label', facetOrder: ctx.labels,
-          columns: Math.min(3, ctx.labels.length), band: 'se', points: true, xTitle: 'training step', yTitle: 'surprisal of the target (nats)',
-          colorTitle: 'context', title: 'Matched vs mismatched surprisal over training',
+        surprisalOverTrainingChart(runRows, {
+          conditions: ['matched', 'mismatched'], labels: ctx.labels, colorTitle: 'context', title: 'Matched vs mismatched surprisal over training',
         }),
       ),
       `Mean surprisal of the target word over words (${ctx.primaryItems} items), one panel per model; ${nSeeds >= 2 ? 'lines are means over seeds, bands ± 1 standard error over seeds' : 'one seed per model'}.`,
     );
-    const g = ctx.agg.grounding.filter((r) => r.items === ctx.primaryItems).map((r) => ({ label: r.label, step: r.step, G: r.mean_G, lo: r.words_G_lo, hi: r.words_G_hi }));
+    const g = ctx.agg.grounding.filter((r) => r.items === ctx.primaryItems).map(gainRow);
     b.figure(
       await ctx.svg(
         lineBandChart(g, {
@@ -222,7 +212,7 @@ const cooccurrenceSection: StudyReportSection = {
     );
     const tableRows: Row[] = [];
     for (const label of have) {
-      const g = rowsFor(ctx.agg.grounding, label, ctx.primaryItems).map((r) => ({ step: r.step, G: r.mean_G, lo: r.words_G_lo, hi: r.words_G_hi }));
+      const g = rowsFor(ctx.agg.grounding, label, ctx.primaryItems).map(gainRow);
       const r2 = rowsFor(ctx.agg.r2, label, ctx.primaryItems)
         .filter((r) => (SPEC_STATISTICS as string[]).includes(String(r.statistic)))
         .map((r) => ({ step: r.step, statistic: r.statistic, r2: r.r2_mean }));
@@ -266,9 +256,9 @@ const cooccurrenceSection: StudyReportSection = {
     b.table(tableRows, {
       caption: `Mean G and R² of G(v) on each co-occurrence statistic at every checkpoint (${ctx.primaryItems} items, R² averaged over seeds). Every statistic, and log transforms, are in eval/study_cooccurrence.csv.`,
       columns: [
-        { key: 'label', label: 'model' },
-        { key: 'step', label: 'step' },
-        { key: 'G', label: 'mean G (nats)', format: f3, align: 'right' },
+        MODEL_COLUMN,
+        'step',
+        fixedColumn('G', 'mean G (nats)', 3),
         { key: 'turns_both', label: 'R², turns with both', digits: 3 },
         { key: 'p_lan_given_env', label: 'R², P(LAN | ENV)', digits: 3 },
         { key: 'pmi', label: 'R², PMI', digits: 3 },
@@ -293,14 +283,11 @@ const wordsSection: StudyReportSection = {
         .filter((w) => w.label === label && w.items === ctx.primaryItems && w.step === last)
         .map((w) => ({ word: w.word, seed: w.seed, G: w.G, [col.field]: col.of(String(w.word), String(w.category ?? '')) }));
       if (!rows.length) continue;
-      const seeds = new Set(rows.map((r) => r.seed)).size;
+      const { spec, seeds } = wordGainChart(rows, {
+        color: col.field, colorTitle: col.title, colorOrder: col.order(rows), colorScheme: col.scheme(rows), title: `${label}: per-word gain at step ${last}`,
+      });
       b.figure(
-        await ctx.svg(
-          barErrorChart(rows, {
-            category: 'word', value: 'G', band: seeds >= 2 ? 'ci95' : 'none', color: col.field, colorTitle: col.title, colorOrder: col.order(rows), colorScheme: col.scheme(rows),
-            valueTitle: 'information gain G(v) (nats)', title: `${label}: per-word gain at step ${last}`,
-          }),
-        ),
+        await ctx.svg(spec),
         `G(v) per target word at the last checkpoint (${ctx.primaryItems} items)${seeds >= 2 ? `, mean over ${seeds} seeds with t-based 95% intervals` : ', one seed'}; sorted.`,
       );
     }
@@ -356,15 +343,15 @@ const syntheticSection: StudyReportSection = {
     b.table(table, {
       caption: 'Measured G at the last checkpoint per true grounding level: mean, minimum and maximum over the level\'s words with all mismatch words; and the mean G(v) when only mismatch words of level "none" are used (words: how many of the level\'s words had such mismatches).',
       columns: [
-        { key: 'label', label: 'model' },
-        { key: 'step', label: 'step' },
-        { key: 'level', label: 'level' },
+        MODEL_COLUMN,
+        'step',
+        'level',
         { key: 'p_mention', label: 'P(name | event)', digits: 2 },
-        { key: 'words', label: 'words' },
-        { key: 'G', label: 'mean G', format: f3, align: 'right' },
-        { key: 'min_G', label: 'min G', format: f3, align: 'right' },
-        { key: 'max_G', label: 'max G', format: f3, align: 'right' },
-        { key: 'G_none', label: 'G vs "none" mismatches', format: f3, align: 'right' },
+        'words',
+        fixedColumn('G', 'mean G', 3),
+        fixedColumn('min_G', 'min G', 3),
+        fixedColumn('max_G', 'max G', 3),
+        fixedColumn('G_none', 'G vs "none" mismatches', 3),
         { key: 'n_none', label: 'words' },
       ],
     });

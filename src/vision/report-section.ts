@@ -13,20 +13,14 @@ import type { StudyAggregate } from '../analysis/study.js';
 import { aggregateStudy, studyCorpusDir } from '../analysis/study.js';
 import { readCsvTable, type SummaryRow } from '../analysis/tables.js';
 import type { StudyReportContext, StudyReportSection } from '../report/study-report.js';
-import { barErrorChart, lineBandChart } from '../report/charts.js';
+import { lineBandChart } from '../report/charts.js';
 import type { Row } from '../report/html.js';
+import { gainRow, surprisalOverTrainingChart, wordGainChart } from '../report/study-figures.js';
+import { fixedColumn, MODEL_COLUMN, pColumn } from '../report/table-format.js';
 import { readJson } from '../util/files.js';
 import type { VisualCorpusStats } from '../data/visdial/common.js';
 import type { PrefixInfo } from './prefix.js';
 import { VISUAL_SALIENCY_FILE } from './visual-saliency.js';
-
-const fmtP = (p: unknown): string => {
-  const v = Number(p);
-  if (p === '' || p === undefined || !Number.isFinite(v)) return 'NA';
-  return v < 1e-4 ? v.toExponential(1) : v < 0.001 ? v.toFixed(4) : v.toFixed(3);
-};
-
-const f3 = (x: unknown): string => (x !== '' && Number.isFinite(Number(x)) ? Number(x).toFixed(3) : 'NA');
 
 interface Setting {
   name: 'caption' | 'image';
@@ -88,15 +82,15 @@ export const visualDialogSection: StudyReportSection = {
       b.table(head, {
         caption: 'Last checkpoint of each model in each setting (corpus items of the held-out split): mean surprisal of the target after the matched and mismatched environments, mean G over words with its 95% bootstrap interval, Wilcoxon signed-rank test over words.',
         columns: [
-          { key: 'setting', label: 'setting' },
-          { key: 'label', label: 'model' },
-          { key: 'step', label: 'step' },
-          { key: 'mean_matched', label: 'matched', format: f3, align: 'right' },
-          { key: 'mean_mismatched', label: 'mismatched', format: f3, align: 'right' },
-          { key: 'mean_G', label: 'G', format: f3, align: 'right' },
-          { key: 'words_G_lo', label: 'G 95% lo', format: f3, align: 'right' },
-          { key: 'words_G_hi', label: 'G 95% hi', format: f3, align: 'right' },
-          { key: 'words_wilcoxon_p', label: 'Wilcoxon p', format: fmtP, align: 'right' },
+          'setting',
+          MODEL_COLUMN,
+          'step',
+          fixedColumn('mean_matched', 'matched', 3),
+          fixedColumn('mean_mismatched', 'mismatched', 3),
+          fixedColumn('mean_G', 'G', 3),
+          fixedColumn('words_G_lo', 'G 95% lo', 3),
+          fixedColumn('words_G_hi', 'G 95% hi', 3),
+          pColumn('words_wilcoxon_p', 'Wilcoxon p'),
           { key: 'n_words', label: 'words' },
           { key: 'n_items', label: 'items' },
           { key: 'n_seeds', label: 'seeds' },
@@ -104,7 +98,7 @@ export const visualDialogSection: StudyReportSection = {
       });
     }
     const g: Row[] = [];
-    for (const s of settings) for (const r of s.agg.grounding.filter((x) => x.items === 'corpus')) g.push({ setting: s.title, label: r.label, step: r.step, G: r.mean_G, lo: r.words_G_lo, hi: r.words_G_hi });
+    for (const s of settings) for (const r of s.agg.grounding.filter((x) => x.items === 'corpus')) g.push({ setting: s.title, ...gainRow(r) });
     const labels = [...new Set(g.map((r) => String(r.label)))];
     if (g.length) {
       b.figure(
@@ -120,17 +114,11 @@ export const visualDialogSection: StudyReportSection = {
     }
     const image = settings.find((s) => s.name === 'image');
     if (image && image.agg.summaryByRun.length) {
-      const rows: Row[] = [];
-      for (const r of image.agg.summaryByRun.filter((x) => x.items === 'corpus')) {
-        rows.push({ label: r.label, seed: r.seed, step: r.step, condition: 'matched image', surprisal: r.mean_matched });
-        rows.push({ label: r.label, seed: r.seed, step: r.step, condition: 'mismatched image', surprisal: r.mean_mismatched });
-      }
-      const ls = [...new Set(rows.map((r) => String(r.label)))];
+      const runRows = image.agg.summaryByRun.filter((x) => x.items === 'corpus');
       b.figure(
         await ctx.svg(
-          lineBandChart(rows, {
-            x: 'step', y: 'surprisal', color: 'condition', colorOrder: ['matched image', 'mismatched image'], facet: 'label', facetOrder: ls, columns: Math.min(3, ls.length),
-            band: 'se', points: true, xTitle: 'training step', yTitle: 'surprisal of the target (nats)', colorTitle: 'prefix', title: 'Image-grounded: matched vs mismatched image',
+          surprisalOverTrainingChart(runRows, {
+            conditions: ['matched image', 'mismatched image'], labels: [...new Set(runRows.map((r) => String(r.label)))], colorTitle: 'prefix', title: 'Image-grounded: matched vs mismatched image',
           }),
         ),
         'Mean surprisal of the target word after the held-out image it describes and after another held-out image, one panel per model.',
@@ -140,9 +128,9 @@ export const visualDialogSection: StudyReportSection = {
         const last = Math.max(...image.agg.wordsByRun.filter((w) => w.label === first && w.items === 'corpus').map((w) => w.step as number));
         const wr = image.agg.wordsByRun.filter((w) => w.label === first && w.items === 'corpus' && w.step === last).map((w) => ({ word: w.word, seed: w.seed, G: w.G, category: String(w.category || 'other') }));
         if (wr.length) {
-          const seeds = new Set(wr.map((r) => r.seed)).size;
+          const { spec, seeds } = wordGainChart(wr, { color: 'category', colorTitle: 'CDI category', title: `Image-grounded, ${first}: per-word gain at step ${last}` });
           b.figure(
-            await ctx.svg(barErrorChart(wr, { category: 'word', value: 'G', band: seeds >= 2 ? 'ci95' : 'none', color: 'category', colorTitle: 'CDI category', valueTitle: 'information gain G(v) (nats)', title: `Image-grounded, ${first}: per-word gain at step ${last}` })),
+            await ctx.svg(spec),
             `G(v) per target word at the last checkpoint of ${first} (image-grounded), from ${wr.length / seeds} words with held-out items; each word has few items here, so single bars are noisy.`,
           );
         }
