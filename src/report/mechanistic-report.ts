@@ -304,6 +304,11 @@ const headsSection: StudyReportSection = {
       const r = agg.intervention.filter((x) => x.label === label && x.step === step && String(x.selection).startsWith('top')).sort((a, b) => (a.seed as number) - (b.seed as number))[0];
       return r ? ` The ${r.selection} rule picks ${String(r.heads).replace(/;/g, ', ') || 'no head'}${Number(r.n_seeds ?? 1) > 1 ? ' (first seed)' : ''}.` : '';
     };
+    // The share uniform saliency would give (the items' fraction of ENV positions), when the tables carry it.
+    const uniformNote = (rows: Record<string, unknown>[]): string => {
+      const u = Number(rows.find((r) => r.uniform_share !== undefined && r.uniform_share !== '')?.uniform_share);
+      return Number.isFinite(u) ? ` ENV positions are ${(100 * u).toFixed(0)}% of these items' contexts, so uniform saliency alone would give every head a share of ${u.toFixed(2)}.` : '';
+    };
     for (const label of labels) {
       const mine = agg.heads.filter((r) => r.label === label && r.selection === primary);
       const last = Math.max(...mine.map((r) => r.step as number));
@@ -323,7 +328,7 @@ const headsSection: StudyReportSection = {
         await ctx.svg(
           headGrid(cells, { layer: 'layer', head: 'head', value: 'share', marked: 'marked', valueTitle: 'ENV share', domain: [0, 1], markLabel: `aggregate head (${primary})`, title: `${label}, step ${last}: ENV share per head` }),
         ),
-        `${label} (${archOf(mine, label)}), step ${last}: mean ENV share of each head's prediction-row saliency over matched items${seeds > 1 ? ` and ${seeds} seeds (outlined: aggregate in at least half of the seeds)` : ''}; ${nMarked} of ${cells.length} heads outlined as aggregate heads (${primary}).${topNote(label, last)} Layers and heads are 1-based.`,
+        `${label} (${archOf(mine, label)}), step ${last}: mean ENV share of each head's prediction-row saliency over matched items${seeds > 1 ? ` and ${seeds} seeds (outlined: aggregate in at least half of the seeds)` : ''}; ${nMarked} of ${cells.length} heads outlined as aggregate heads (${primary}).${uniformNote(mine)}${topNote(label, last)} Layers and heads are 1-based.`,
       );
     }
     const rows = agg.studyIntervention.filter((r) => labels.includes(String(r.label)));
