@@ -4,13 +4,10 @@
  * PyTorch in the same run, on 2 threads and on 1 thread; and GEMM GFLOP/s against numpy on the
  * same OpenBLAS. Needs Debian's python3-torch (apt-get install -y python3-torch python3-numpy).
  */
-import { hasTorch, pyPeer, table, threadEnv, tsWorker } from './lib.js';
+import { pyPeer, requireTorch, table, threadEnv, tsWorker } from './lib.js';
 
 const steps = process.env.BENCH_STEPS ?? '12';
-if (!hasTorch()) {
-  console.error('engine bench: PyTorch peer unavailable: apt-get install -y python3-torch python3-numpy');
-  process.exit(1);
-}
+requireTorch('engine');
 const rows: (string | number)[][] = [];
 for (const threads of [2, 1]) {
   const env = threadEnv(threads);

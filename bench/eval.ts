@@ -10,7 +10,7 @@
  * average (like the corpus-derived CHILDES items: 5 to 39 tokens, mean 12), vocabulary 5,000 (the
  * cpu preset's cap on the CHILDES vocabulary), seeded. BENCH_WORDS / BENCH_VOCAB change the sizes.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import type { EvalItem } from '../src/data/contract.js';
@@ -18,14 +18,10 @@ import { getPreset } from '../src/train/config.js';
 import { GPT2 } from '../src/models/gpt2.js';
 import { saveCheckpoint } from '../src/train/checkpoint.js';
 import { Rng } from '../src/util/rng.js';
-import { hasTorch, pyPeer, repoRoot, table, threadEnv, tsWorker } from './lib.js';
+import { benchTmp, pyPeer, requireTorch, table, threadEnv, tsWorker } from './lib.js';
 
-if (!hasTorch()) {
-  console.error('eval bench: PyTorch peer unavailable: apt-get install -y python3-torch python3-numpy');
-  process.exit(1);
-}
-const tmp = join(repoRoot, '.bench-tmp', 'eval');
-mkdirSync(tmp, { recursive: true });
+requireTorch('eval');
+const tmp = benchTmp('eval');
 const WORDS = Number(process.env.BENCH_WORDS ?? 100);
 const V = Number(process.env.BENCH_VOCAB ?? 5000);
 const N = 10;

@@ -1,5 +1,6 @@
 /** Helpers for benchmarks: run a worker in a child process with controlled threads, parse its JSON line, print tables. */
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,6 +42,25 @@ export function hasTorch(): boolean {
   } catch {
     return false;
   }
+}
+
+/** Exits (status 1) with an install hint when the PyTorch peers cannot run; `bench` names the benchmark in the message. */
+export function requireTorch(bench: string): void {
+  if (hasTorch()) return;
+  console.error(`${bench} bench: PyTorch peer unavailable: apt-get install -y python3-torch python3-numpy`);
+  process.exit(1);
+}
+
+/** The benchmark's scratch folder (.bench-tmp/<name> in the repository), created if missing. */
+export function benchTmp(name: string): string {
+  const dir = join(repoRoot, '.bench-tmp', name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Median (the upper one for an even count), without reordering `xs`. */
+export function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 }
 
 export function table(rows: (string | number)[][], header: string[]): string {

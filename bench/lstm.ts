@@ -12,17 +12,13 @@
  *   npx tsx bench/lstm.ts            BENCH_STEPS=12 BENCH_ROUNDS=3 BENCH_BATCH=32
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { hasTorch, pyPeer, table, threadEnv, tsWorker } from './lib.js';
+import { median, pyPeer, requireTorch, table, threadEnv, tsWorker } from './lib.js';
 
 const steps = process.env.BENCH_STEPS ?? '12';
 const rounds = Number(process.env.BENCH_ROUNDS ?? '3');
 const batch = process.env.BENCH_BATCH ?? '32';
 const sizes = ['--vocab', '5000', '--ctx', '128', '--embed', '128', '--hidden', '160', '--layers', '4', '--batch', batch];
-if (!hasTorch()) {
-  console.error('lstm bench: PyTorch peer unavailable: apt-get install -y python3-torch python3-numpy');
-  process.exit(1);
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+requireTorch('lstm');
 const rows: (string | number)[][] = [];
 let params = 0;
 for (const threads of [2, 1]) {

@@ -8,15 +8,11 @@
  * time and process CPU time (all threads) are printed: on a shared machine the CPU time is the
  * steadier measure of work, the wall time the one a user waits for.
  */
-import { hasTorch, pyPeer, table, threadEnv, tsWorker } from './lib.js';
+import { median, pyPeer, requireTorch, table, threadEnv, tsWorker } from './lib.js';
 
 const steps = process.env.BENCH_STEPS ?? '12';
 const repeats = Number(process.env.BENCH_REPEATS ?? '1');
-if (!hasTorch()) {
-  console.error('mamba2 bench: PyTorch peer unavailable: apt-get install -y python3-torch python3-numpy');
-  process.exit(1);
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+requireTorch('mamba2');
 const rows: (string | number)[][] = [];
 for (const batch of ['16', '32']) {
   for (const threads of [2, 1]) {

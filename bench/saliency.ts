@@ -11,20 +11,16 @@
  * seeded. BENCH_ITEMS and BENCH_REPS change the sizes; BENCH_CHECKPOINT + BENCH_ITEMS_JSON run on a
  * real checkpoint and items file instead ({context, target, env_positions} objects).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getPreset } from '../src/train/config.js';
 import { GPT2 } from '../src/models/gpt2.js';
 import { saveCheckpoint } from '../src/train/checkpoint.js';
 import { Rng } from '../src/util/rng.js';
-import { hasTorch, pyPeer, repoRoot, table, threadEnv, tsWorker } from './lib.js';
+import { benchTmp, pyPeer, requireTorch, table, threadEnv, tsWorker } from './lib.js';
 
-if (!hasTorch()) {
-  console.error('saliency bench: PyTorch peer unavailable: apt-get install -y python3-torch python3-numpy');
-  process.exit(1);
-}
-const tmp = join(repoRoot, '.bench-tmp', 'saliency');
-mkdirSync(tmp, { recursive: true });
+requireTorch('saliency');
+const tmp = benchTmp('saliency');
 const N = Number(process.env.BENCH_ITEMS ?? 400);
 const reps = process.env.BENCH_REPS ?? '3';
 const V = 5000;

@@ -4,10 +4,12 @@ embeddings, pre-LN, GELU tanh), AdamW and clipping, timed per training step.
 Run with Debian's python3-torch:  /usr/bin/python3 bench/peers/gpt2_step_torch.py --threads 2
 Prints one JSON line: {"median_ms": ..., "steps": [...], "threads": ...}.
 """
-import argparse, json, math, time
+import json, math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from common import median_after_warmup, param_count, setup, step_args, time_train_steps
 
 
 class Block(nn.Module):
@@ -54,34 +56,14 @@ class GPT(nn.Module):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=12)
-    ap.add_argument("--vocab", type=int, default=5000)
-    ap.add_argument("--ctx", type=int, default=128)
+    ap = step_args(batch=16)
     ap.add_argument("--d", type=int, default=256)
-    ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
-    ap.add_argument("--batch", type=int, default=16)
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
+    setup(a.threads)
     model = GPT(a.vocab, a.ctx, a.d, a.layers, a.heads)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
-    idx = torch.randint(0, a.vocab, (a.batch, a.ctx))
-    tgt = torch.randint(0, a.vocab, (a.batch, a.ctx))
-    times = []
-    for _ in range(a.steps):
-        t0 = time.perf_counter()
-        opt.zero_grad(set_to_none=False)
-        logits = model(idx)
-        loss = F.cross_entropy(logits.view(-1, a.vocab), tgt.view(-1))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        times.append((time.perf_counter() - t0) * 1000)
-    warm = sorted(times[2:])
-    print(json.dumps({"median_ms": warm[len(warm) // 2], "steps": times, "threads": a.threads, "params": sum(p.numel() for p in model.parameters()) - a.ctx * 0}))
+    times, _ = time_train_steps(model, a.vocab, a.batch, a.ctx, a.steps)
+    print(json.dumps({"median_ms": median_after_warmup(times), "steps": times, "threads": a.threads, "params": param_count(model)}))
 
 
 if __name__ == "__main__":

@@ -5,10 +5,10 @@ AdamW and gradient clipping, timed per training step.
 Run with Debian's python3-torch:  /usr/bin/python3 bench/peers/lstm_step_torch.py --threads 2
 Prints one JSON line: {"median_ms": ..., "steps": [...], "threads": ..., "params": ...}.
 """
-import argparse, json, time
-import torch
+import json
 import torch.nn as nn
-import torch.nn.functional as F
+
+from common import median_after_warmup, param_count, setup, step_args, time_train_steps
 
 
 class LSTMLM(nn.Module):
@@ -26,37 +26,14 @@ class LSTMLM(nn.Module):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=12)
-    ap.add_argument("--vocab", type=int, default=5000)
-    ap.add_argument("--ctx", type=int, default=128)
+    ap = step_args(batch=32)
     ap.add_argument("--embed", type=int, default=128)
     ap.add_argument("--hidden", type=int, default=160)
-    ap.add_argument("--layers", type=int, default=4)
-    ap.add_argument("--batch", type=int, default=32)
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
+    setup(a.threads)
     model = LSTMLM(a.vocab, a.embed, a.hidden, a.layers)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
-    idx = torch.randint(0, a.vocab, (a.batch, a.ctx))
-    tgt = torch.randint(0, a.vocab, (a.batch, a.ctx))
-    times, cpu = [], []  # wall and process CPU time (all threads) per step
-    for _ in range(a.steps):
-        t0 = time.perf_counter()
-        c0 = time.process_time()
-        opt.zero_grad(set_to_none=False)
-        logits = model(idx)
-        loss = F.cross_entropy(logits.reshape(-1, a.vocab), tgt.view(-1))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        times.append((time.perf_counter() - t0) * 1000)
-        cpu.append((time.process_time() - c0) * 1000)
-    warm = sorted(times[2:])
-    warm_cpu = sorted(cpu[2:])
-    print(json.dumps({"median_ms": warm[len(warm) // 2], "median_cpu_ms": warm_cpu[len(warm_cpu) // 2], "steps": times, "threads": a.threads, "params": sum(p.numel() for p in model.parameters())}))
+    times, cpu = time_train_steps(model, a.vocab, a.batch, a.ctx, a.steps)  # wall and process CPU time (all threads) per step
+    print(json.dumps({"median_ms": median_after_warmup(times), "median_cpu_ms": median_after_warmup(cpu), "steps": times, "threads": a.threads, "params": param_count(model)}))
 
 
 if __name__ == "__main__":

@@ -12,30 +12,17 @@ leaf that carries the graph), so no weight gradients are computed, as in groundl
 Also times a plain forward + backward with trainable weights (same batches), for PyTorch's own
 ratio. Writes the saliency rows (float32, the worker's layout) and prints one JSON line.
 """
-import argparse, json, math, os, sys, time
+import json
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "fixtures"))
-import st  # noqa: E402
+from common import HFGPT2, checkpoint_args, load_json, median, timed
 
 
-class GPT2:
-    """GPT2LMHeadModel forward from Hugging Face tensors (Conv1D weights are in x out), keeping A."""
-
-    def __init__(self, w, cfg):
-        t = lambda n: torch.from_numpy(w[n])
-        self.d, self.h, self.L = cfg["n_embd"], cfg["n_head"], cfg["n_layer"]
-        self.eps = cfg.get("layer_norm_epsilon", 1e-5)
-        self.wte, self.wpe = t("transformer.wte.weight"), t("transformer.wpe.weight")
-        self.blocks = []
-        for l in range(self.L):
-            p = f"transformer.h.{l}."
-            self.blocks.append({k: t(p + k) for k in [
-                "ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight", "attn.c_proj.bias",
-                "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias"]})
-        self.ln_f = (t("transformer.ln_f.weight"), t("transformer.ln_f.bias"))
+class GPT2(HFGPT2):
+    """The checkpoint's GPT-2 (common.HFGPT2), weights switchable between trainable and frozen,
+    keeping A."""
 
     def params(self):
         ps = [self.wte, self.wpe, *self.ln_f]
@@ -49,30 +36,11 @@ class GPT2:
             p.grad = None
 
     def last_logits(self, idx, lengths, keep=None):
-        B, T = idx.shape
-        d, H = self.d, self.h
-        D = d // H
-        x = self.wte[idx] + self.wpe[:T]
+        """As HFGPT2.last_logits; with a list `keep`, collects each layer's attention matrix (grad retained)."""
+        x = self.embed(idx)
         if not x.requires_grad:
             x.requires_grad_(True)  # frozen weights: the graph starts at the embeddings
-        mask = torch.ones(T, T, dtype=torch.bool).tril()
-        for b in self.blocks:
-            a = F.layer_norm(x, (d,), b["ln_1.weight"], b["ln_1.bias"], self.eps)
-            q, k, v = torch.addmm(b["attn.c_attn.bias"], a.view(-1, d), b["attn.c_attn.weight"]).view(B, T, 3 * d).split(d, dim=2)
-            q = q.view(B, T, H, D).transpose(1, 2)
-            k = k.view(B, T, H, D).transpose(1, 2)
-            v = v.view(B, T, H, D).transpose(1, 2)
-            att = ((q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(D))).masked_fill(~mask, float("-inf")).softmax(dim=-1)
-            if keep is not None:
-                att.retain_grad()
-                keep.append(att)
-            z = (att @ v).transpose(1, 2).reshape(B * T, d)
-            x = x + torch.addmm(b["attn.c_proj.bias"], z, b["attn.c_proj.weight"]).view(B, T, d)
-            m = F.layer_norm(x, (d,), b["ln_2.weight"], b["ln_2.bias"], self.eps)
-            u = F.gelu(torch.addmm(b["mlp.c_fc.bias"], m.view(-1, d), b["mlp.c_fc.weight"]), approximate="tanh")
-            x = x + torch.addmm(b["mlp.c_proj.bias"], u, b["mlp.c_proj.weight"]).view(B, T, d)
-        last = x[torch.arange(B), lengths - 1]
-        return F.layer_norm(last, (d,), self.ln_f[0], self.ln_f[1], self.eps) @ self.wte.t()
+        return self.unembed_last(self.blocks_forward(x, keep), lengths)
 
 
 def batches(items, batch):
@@ -116,33 +84,16 @@ def saliency(model, items, batch):
     return out
 
 
-def timed(fn, reps):
-    fn()  # warm-up
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return sorted(ts)[len(ts) // 2], ts
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--checkpoint", required=True)
-    ap.add_argument("--items", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--reps", type=int, default=3)
+    ap = checkpoint_args()
     ap.add_argument("--batch", type=int, default=32)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    w, meta = st.load(a.checkpoint)
-    cfg = json.loads(meta["groundlab"])["model"]
-    model = GPT2(w, {"n_layer": cfg["n_layer"], "n_head": cfg["n_head"], "n_embd": cfg["n_embd"], "layer_norm_epsilon": cfg.get("layer_norm_epsilon", 1e-5)})
-    with open(a.items) as f:
-        items = json.load(f)
-    p, pt = timed(lambda: plain(model, items, a.batch), a.reps)
-    s, sts = timed(lambda: saliency(model, items, a.batch), a.reps)
+    model = GPT2(a.checkpoint)
+    items = load_json(a.items)
+    pt, _, _ = timed(lambda: plain(model, items, a.batch), a.reps)
+    sts, _, _ = timed(lambda: saliency(model, items, a.batch), a.reps)
+    p, s = median(pt), median(sts)
     saliency(model, items, a.batch).tofile(a.out)
     print(json.dumps({"plain_s": p, "saliency_s": s, "ratio": s / p, "times": {"plain": pt, "saliency": sts}, "threads": a.threads, "torch": torch.__version__}))
 

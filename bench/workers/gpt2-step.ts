@@ -1,39 +1,13 @@
 /** groundlab side of the engine benchmark: median training-step time of the small GPT-2. Prints one JSON line. */
 import * as E from '../../src/engine/index.js';
 import { GPT2 } from '../../src/models/gpt2.js';
-import { AdamW, clipGradNorm } from '../../src/train/optim.js';
-import { Rng } from '../../src/util/rng.js';
 import { parseArgs } from 'node:util';
+import { medianAfterWarmup, timeTrainingSteps } from './step-timing.js';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '12' }, batch: { type: 'string', default: '16' }, profile: { type: 'boolean', default: false } } });
 const V = 5000, T = 128, B = Number(values.batch);
 const model = new GPT2({ vocab_size: V, n_positions: T, n_embd: 256, n_layer: 4, n_head: 4, layer_norm_epsilon: 1e-5, prefix_dim: 0 });
-model.params.initialize(new Rng(1));
-const opt = new AdamW(model.params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
-const rng = new Rng(2);
-const ids = Int32Array.from({ length: B * T }, () => rng.int(V));
-const targets = Int32Array.from({ length: B * T }, () => rng.int(V));
-
-function step(): number {
-  model.params.zeroGrad();
-  const loss = E.tidy(() => {
-    const logits = model.forward({ ids, batch: B, seq: T });
-    const l = E.crossEntropy(E.reshape(logits, [B * T, V]), targets);
-    E.backward(l);
-    return l.item();
-  });
-  clipGradNorm(model.params, 1);
-  opt.update(1e-3);
-  return loss;
-}
-
-const times: number[] = [];
-for (let s = 0; s < Number(values.steps); s++) {
-  const t0 = performance.now();
-  step();
-  times.push(performance.now() - t0);
-}
-const warm = times.slice(2).sort((a, b) => a - b);
-const out: Record<string, unknown> = { median_ms: warm[Math.floor(warm.length / 2)], steps: times, threads: E.getThreads(), params: model.params.count };
+const { times, step } = timeTrainingSteps(model, { vocab: V, batch: B, seq: T }, Number(values.steps));
+const out: Record<string, unknown> = { median_ms: medianAfterWarmup(times), steps: times, threads: E.getThreads(), params: model.params.count };
 if (values.profile) out.profile = E.profileOps(() => void step()).slice(0, 12);
 console.log(JSON.stringify(out));
