@@ -7,18 +7,18 @@
  */
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { ensureDir, sha256, writeFileAtomic, writeJson, toJsonl } from '../util/files.js';
+import { toJsonl, writeJson } from '../util/files.js';
 import { Progress } from '../util/progress.js';
-import { deriveSeed, Rng } from '../util/rng.js';
 import { codeVersion, packageRoot } from '../util/version.js';
 import { DiagnosticSink, type Diagnostic } from './chat/diagnostics.js';
-import { DOC, encodeTokenFile, envToken, lanToken, SPLITS, UNK, type EvalItem, type SplitName, type TargetsFile, type TargetWord } from './contract.js';
+import { DOC, envToken, lanToken, SPLITS, UNK, type EvalItem, type SplitName, type TargetsFile } from './contract.js';
+import { contractFiles, diagnosticSummary, jsonText, paperTargetCoverage, parseOptions, seededSplit, SplitEncoder, splitTotal, writeCorpusFiles } from './corpus-common.js';
 import { collectInputs } from './input.js';
-import { corpusItems, readTemplates, templateItems, type ItemTarget } from './items.js';
+import { corpusItems, readTemplates, templateItems, vocabEncoder } from './items.js';
 import { BuildOptionsSchema, type BuildOptions, type BuildOptionsInput } from './options.js';
-import { cdiNouns, countCooccurrence, PAPER_TARGETS, readCdi, readWordList, selectByCounts, targetStats, type TargetStats } from './targets.js';
+import { countCooccurrence, selectByCounts, targetRows, targetsByRule, type ChosenTargets } from './targets.js';
 import { forEachTurnToken, readTranscript, type Transcript, type Turn } from './transcript.js';
-import { buildVocab } from './vocab.js';
+import { corpusVocab } from './vocab.js';
 
 /** A target list decided by the caller (the synthetic world), optionally filtered by min counts. */
 export interface TargetListOverride {
@@ -90,25 +90,9 @@ function recordedPath(path: string, outDir: string): string {
 }
 
 function splitTranscripts(transcripts: Transcript[], fractions: number[], seed: number): Record<SplitName, Transcript[]> {
-  const total = fractions.reduce((a, b) => a + b, 0);
-  if (!(total > 0)) throw new UserError('--split fractions must not all be zero');
-  const n = transcripts.length;
-  const shuffled = new Rng(deriveSeed(seed, 'split')).shuffle(transcripts.slice());
-  let nVal = Math.round((n * fractions[1]!) / total);
-  let nTest = Math.round((n * fractions[2]!) / total);
-  // With a handful of transcripts, still give every non-zero split one (training keeps at least one).
-  if (fractions[1]! > 0 && nVal === 0 && n >= 3) nVal = 1;
-  if (fractions[2]! > 0 && nTest === 0 && n >= 3) nTest = 1;
-  if (nVal + nTest >= n) {
-    nVal = Math.min(nVal, Math.max(0, n - 1 - nTest));
-    nTest = Math.min(nTest, Math.max(0, n - 1 - nVal));
-  }
+  const parts = seededSplit(transcripts, fractions, seed);
   const byName = (a: Transcript, b: Transcript): number => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
-  return {
-    val: shuffled.slice(0, nVal).sort(byName),
-    test: shuffled.slice(nVal, nVal + nTest).sort(byName),
-    train: shuffled.slice(nVal + nTest).sort(byName),
-  };
+  return { val: parts.val.sort(byName), test: parts.test.sort(byName), train: parts.train.sort(byName) };
 }
 
 function* turnsOf(transcripts: readonly Transcript[]): Iterable<Turn> {
@@ -128,11 +112,6 @@ function countTrainTokens(train: readonly Transcript[]): { speakers: Map<string,
   return { speakers, words };
 }
 
-interface ChosenTargets {
-  rule: string;
-  targets: ItemTarget[];
-}
-
 function chooseTargets(opts: BuildOptions, extras: BuildExtras, words: Map<string, number>): ChosenTargets {
   const env = (w: string): number => words.get(envToken(w)) ?? 0;
   const lan = (w: string): number => words.get(lanToken(w)) ?? 0;
@@ -141,56 +120,18 @@ function chooseTargets(opts: BuildOptions, extras: BuildExtras, words: Map<strin
     const list = override.filter ? selectByCounts(override.words, env, lan, opts.min_env, opts.min_lan, opts.max_targets) : override.words;
     return { rule: override.rule, targets: list.map((word) => ({ word, category: override.categories?.[word] })) };
   }
-  const categoryOf = (): Map<string, string> => {
-    try {
-      return new Map(cdiNouns(readCdi(opts.cdi), opts.cdi_categories, false).map((i) => [i.word, i.category]));
-    } catch {
-      return new Map(); // categories are optional for named and user lists
-    }
-  };
-  if (opts.targets === 'cdi') {
-    const cdi = cdiNouns(readCdi(opts.cdi), opts.cdi_categories, opts.cdi_exclude_homographs);
-    const cat = new Map(cdi.map((i) => [i.word, i.category]));
-    const chosen = selectByCounts(
-      cdi.map((i) => i.word),
-      env,
-      lan,
-      opts.min_env,
-      opts.min_lan,
-      opts.max_targets,
-    );
-    return { rule: 'cdi', targets: chosen.map((word) => ({ word, category: cat.get(word) })) };
-  }
-  const named = opts.targets === 'paper' ? [...PAPER_TARGETS] : readWordList(opts.targets);
-  const cat = categoryOf();
-  return { rule: opts.targets === 'paper' ? 'paper' : `file:${opts.targets}`, targets: named.map((word) => ({ word, category: cat.get(word) })) };
+  return targetsByRule(opts, env, lan);
 }
 
 function encodeSplit(transcripts: readonly Transcript[], ids: Map<string, number>): { data: Uint8Array; stats: SplitStats } {
-  const unkId = ids.get(UNK)!;
-  const out: number[] = [];
-  const stats: SplitStats = { transcripts: transcripts.length, turns: 0, tokens: 0, env_tokens: 0, lan_tokens: 0, unk_tokens: 0 };
+  const enc = new SplitEncoder(ids);
+  enc.stats.transcripts = transcripts.length;
   for (const t of transcripts) {
-    out.push(ids.get(DOC)!);
-    stats.turns += t.turns.length;
-    for (const turn of t.turns) {
-      forEachTurnToken(turn, (tok, kind) => {
-        const id = ids.get(tok) ?? unkId;
-        out.push(id);
-        if (kind === 'env') stats.env_tokens++;
-        if (kind === 'lan') stats.lan_tokens++;
-        if (id === unkId) stats.unk_tokens++;
-      });
-    }
+    enc.push(DOC, 'doc');
+    enc.stats.turns += t.turns.length;
+    for (const turn of t.turns) forEachTurnToken(turn, (tok, kind) => enc.push(tok, kind));
   }
-  stats.tokens = out.length;
-  return { data: encodeTokenFile(out), stats };
-}
-
-function tally(diags: readonly Diagnostic[], key: (d: Diagnostic) => string): Record<string, number> {
-  const m: Record<string, number> = {};
-  for (const d of diags) m[key(d)] = (m[key(d)] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return enc.finish();
 }
 
 function corpusStats(transcripts: readonly Transcript[], diagsByFile: Map<string, number>, envTiers: string[]): CorpusStats['per_corpus'] {
@@ -212,9 +153,7 @@ function corpusStats(transcripts: readonly Transcript[], diagsByFile: Map<string
 
 /** Builds a corpus directory from CHAT inputs. Throws UserError on bad options or inputs; bad data only yields diagnostics. */
 export async function buildCorpus(input: BuildOptionsInput, extras: BuildExtras = {}): Promise<BuildResult> {
-  const parsed = BuildOptionsSchema.safeParse(input);
-  if (!parsed.success) throw new UserError(`invalid corpus options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const opts = parsed.data;
+  const opts = parseOptions(BuildOptionsSchema, input, 'corpus');
   const envTiers = opts.env.tiers.map((t) => t.replace(/^%/, ''));
   const files = collectInputs(opts.childes);
 
@@ -245,23 +184,15 @@ export async function buildCorpus(input: BuildOptionsInput, extras: BuildExtras 
     if (!words.has(envToken(t.word)) && !words.has(lanToken(t.word))) targetSink.report(0, 'target-not-in-vocab', `"${t.word}" occurs in neither form in the training split`);
   }
   diagnostics.push(...targetSink.items);
-  const vocab = buildVocab(speakers, words, {
-    minCount: opts.min_count,
-    maxVocab: opts.max_vocab,
-    keep: chosen.targets.flatMap((t) => [envToken(t.word), lanToken(t.word)]),
-  });
+  const vocab = corpusVocab(speakers, words, chosen.targets, opts);
   const ids = new Map(vocab.map((t, i) => [t, i]));
-  const enc = { id: (tok: string): number => ids.get(tok) ?? ids.get(UNK)! };
+  const enc = vocabEncoder(ids);
 
   // 3. Encode; statistics of the targets on the training split.
   const encoded = Object.fromEntries(SPLITS.map((s) => [s, encodeSplit(splits[s], ids)])) as Record<SplitName, ReturnType<typeof encodeSplit>>;
   const co = countCooccurrence(turnsOf(splits.train), chosen.targets.map((t) => t.word));
-  const targetRows: (TargetWord & TargetStats)[] = chosen.targets.map((t) => ({
-    env_id: enc.id(envToken(t.word)),
-    lan_id: enc.id(lanToken(t.word)),
-    ...targetStats(t.word, co, words.get(envToken(t.word)) ?? 0, words.get(lanToken(t.word)) ?? 0, opts.pmi_pseudocount, t.category),
-  }));
-  const targetsFile: TargetsFile = { rule: chosen.rule, train_turns: co.turns, words: targetRows.map(orderTargetFields) };
+  const trainCount = { env: (w: string): number => words.get(envToken(w)) ?? 0, lan: (w: string): number => words.get(lanToken(w)) ?? 0 };
+  const targetsFile: TargetsFile = { rule: chosen.rule, train_turns: co.turns, words: targetRows(chosen.targets, co, trainCount, enc.id, opts.pmi_pseudocount) };
 
   // 4. Items: corpus-derived from the test split, then templates.
   const items: EvalItem[] = corpusItems(splits.test, 'test', chosen.targets, opts, opts.seed, enc);
@@ -278,18 +209,7 @@ export async function buildCorpus(input: BuildOptionsInput, extras: BuildExtras 
   const diagsByFile = new Map<string, number>();
   for (const d of diagnostics) diagsByFile.set(d.file, (diagsByFile.get(d.file) ?? 0) + 1);
   const stats = summarise(opts, transcripts, encoded, vocab.length, diagnostics, diagsByFile, envTiers, targetsFile, items, words);
-  const outputs: Record<string, string | Uint8Array> = {
-    'vocab.json': JSON.stringify(vocab, null, 2) + '\n',
-    'train.bin': encoded.train.data,
-    'val.bin': encoded.val.data,
-    'test.bin': encoded.test.data,
-    'targets.json': JSON.stringify(targetsFile, null, 2) + '\n',
-    'items.jsonl': toJsonl(items),
-    'stats.json': JSON.stringify(stats, null, 2) + '\n',
-    'diagnostics.jsonl': toJsonl(diagnostics),
-  };
-  ensureDir(opts.out);
-  for (const [name, data] of Object.entries(outputs)) writeFileAtomic(join(opts.out, name), data);
+  const outputs = writeCorpusFiles(opts.out, { ...contractFiles(vocab, encoded, targetsFile, items), 'stats.json': jsonText(stats), 'diagnostics.jsonl': toJsonl(diagnostics) });
   writeJson(join(opts.out, 'manifest.json'), {
     kind: 'groundlab-corpus',
     code_version: codeVersion(),
@@ -299,15 +219,9 @@ export async function buildCorpus(input: BuildOptionsInput, extras: BuildExtras 
     templates: templatesRecorded,
     split_files: Object.fromEntries(SPLITS.map((s) => [s, splits[s].map((t) => t.file)])),
     inputs: files.map((f) => ({ file: f.path, sha256: f.sha256, bytes: f.bytes.byteLength })),
-    outputs: Object.fromEntries(Object.entries(outputs).map(([name, data]) => [name, sha256(data)])),
+    outputs,
   });
   return { dir: opts.out, stats, targets: targetsFile, items: items.length, diagnostics: diagnostics.length };
-}
-
-/** Contract fields first, then the extra statistics, so targets.json reads in a stable order. */
-function orderTargetFields(t: TargetWord & TargetStats): TargetWord {
-  const { word, env_id, lan_id, env_count, lan_count, turns_both, p_lan_given_env, pmi, category, env_turns, lan_turns, pmi_raw } = t;
-  return { word, env_id, lan_id, env_count, lan_count, turns_both, p_lan_given_env, pmi, ...(category ? { category } : {}), env_turns, lan_turns, pmi_raw } as TargetWord;
 }
 
 function summarise(
@@ -336,8 +250,6 @@ function summarise(
     for (const [tier, n] of Object.entries(t.counts.env_lines)) envLines[tier] = (envLines[tier] ?? 0) + n;
     for (const turn of t.turns) for (const l of turn.env) segments[l.position]++;
   }
-  const split = (k: keyof SplitStats): number => SPLITS.reduce((a, s) => a + encoded[s].stats[k], 0);
-  const paperWords = PAPER_TARGETS.map((word) => ({ word, env_count: trainWords.get(envToken(word)) ?? 0, lan_count: trainWords.get(lanToken(word)) ?? 0 }));
   const corpusItemWords = new Set(items.filter((i) => i.source.kind === 'corpus').map((i) => i.word));
   const templateItemWords = new Set(items.filter((i) => i.source.kind === 'template').map((i) => i.word));
   return {
@@ -348,20 +260,15 @@ function summarise(
     turns,
     env_lines: envLines,
     env_segments: segments,
-    env_tokens: split('env_tokens'),
-    lan_tokens: split('lan_tokens'),
-    unk_tokens: split('unk_tokens'),
+    env_tokens: splitTotal(encoded, 'env_tokens'),
+    lan_tokens: splitTotal(encoded, 'lan_tokens'),
+    unk_tokens: splitTotal(encoded, 'unk_tokens'),
     vocab_size: vocabSize,
     splits: Object.fromEntries(SPLITS.map((s) => [s, encoded[s].stats])) as Record<SplitName, SplitStats>,
     per_corpus: corpusStats(transcripts, diagsByFile, envTiers),
-    diagnostics: { total: diagnostics.length, by_severity: tally(diagnostics, (d) => d.severity), by_code: tally(diagnostics, (d) => d.code) },
+    diagnostics: diagnosticSummary(diagnostics),
     targets: { rule: targets.rule, count: targets.words.length, min_env: opts.min_env, min_lan: opts.min_lan },
-    paper_targets: {
-      reaching_min_env_and_lan: paperWords.filter((w) => w.env_count >= opts.min_env && w.lan_count >= opts.min_lan).length,
-      min_env: opts.min_env,
-      min_lan: opts.min_lan,
-      words: paperWords,
-    },
+    paper_targets: paperTargetCoverage(trainWords, opts.min_env, opts.min_lan),
     items: {
       corpus: items.filter((i) => i.source.kind === 'corpus').length,
       template: items.filter((i) => i.source.kind === 'template').length,

@@ -26,8 +26,16 @@ export interface Encoder {
   id(token: string): number;
 }
 
-/** A context under construction: token ids plus where the ENV tokens and word<ENV> sit. */
-class ContextBuilder {
+/** Token → id by a vocabulary's ids, out-of-vocabulary tokens as <unk>. */
+export function vocabEncoder(ids: Map<string, number>): Encoder {
+  return { id: (token) => ids.get(token) ?? ids.get(UNK)! };
+}
+
+/**
+ * A context under construction for an item of `word`: token ids plus where the ENV tokens and
+ * word<ENV> sit (CHAT and caption-grounded items; image-grounded items have no ENV tokens).
+ */
+export class ContextBuilder {
   readonly ids: number[] = [];
   readonly envPositions: number[] = [];
   readonly swapPositions: number[] = [];
@@ -36,8 +44,11 @@ class ContextBuilder {
     private readonly word: string,
   ) {}
 
+  token(token: string): void {
+    this.ids.push(this.enc.id(token));
+  }
   speaker(code: string): void {
-    this.ids.push(this.enc.id(speakerToken(code)));
+    this.token(speakerToken(code));
   }
   env(words: readonly string[]): void {
     for (const w of words) {
@@ -49,6 +60,27 @@ class ContextBuilder {
   lan(words: readonly string[]): void {
     for (const w of words) this.ids.push(this.enc.id(w === UNK ? UNK : lanToken(w)));
   }
+
+  /** The item whose context this is (fields in the order items.jsonl has them). */
+  item(id: string, source: EvalItem['source'], mismatches: EvalItem['mismatches']): EvalItem {
+    return {
+      id,
+      word: this.word,
+      source,
+      context: this.ids,
+      target: this.enc.id(lanToken(this.word)),
+      env_positions: this.envPositions,
+      swap_positions: this.swapPositions,
+      mismatches,
+    };
+  }
+}
+
+/** Up to n of `all` drawn with the seed and the key, kept in their original order. */
+export function sampleInOrder<T>(all: readonly T[], n: number, seed: number, ...key: (string | number)[]): T[] {
+  if (all.length <= n) return [...all];
+  const order = new Map(all.map((c, i) => [c, i]));
+  return new Rng(deriveSeed(seed, ...key)).sample(all, n).sort((a, b) => order.get(a)! - order.get(b)!);
 }
 
 /** Draws the mismatch words of one item (seeded by the item id, so each item's draw is stable). */
@@ -101,10 +133,7 @@ export function corpusItems(
   }
   const items: EvalItem[] = [];
   for (const target of targets) {
-    const all = candidates.get(target.word) ?? [];
-    const order = new Map(all.map((c, i) => [c, i]));
-    const chosen = all.length <= opts.items_per_word ? all : new Rng(deriveSeed(seed, 'items', target.word)).sample(all, opts.items_per_word).sort((a, b) => order.get(a)! - order.get(b)!);
-    chosen.forEach((c, k) => {
+    sampleInOrder(candidates.get(target.word) ?? [], opts.items_per_word, seed, 'items', target.word).forEach((c, k) => {
       const ctx = new ContextBuilder(enc, target.word);
       for (const l of c.turn.env) {
         if (l.position !== 'before') continue;
@@ -114,16 +143,7 @@ export function corpusItems(
       ctx.speaker(c.turn.speaker);
       ctx.lan(c.turn.lan.slice(0, c.cut));
       const id = `${target.word}/corpus/${k}`;
-      items.push({
-        id,
-        word: target.word,
-        source: { kind: 'corpus', file: c.file, line: c.turn.line, split },
-        context: ctx.ids,
-        target: enc.id(lanToken(target.word)),
-        env_positions: ctx.envPositions,
-        swap_positions: ctx.swapPositions,
-        mismatches: drawMismatches(id, target, targets, opts, seed, enc),
-      });
+      items.push(ctx.item(id, { kind: 'corpus', file: c.file, line: c.turn.line, split }, drawMismatches(id, target, targets, opts, seed, enc)));
     });
   }
   return items;
@@ -179,16 +199,7 @@ export function templateItems(
       ctx.speaker(opts.template_speaker);
       ctx.lan(lanPart.slice(0, cut));
       const id = `${target.word}/template/${k}`;
-      items.push({
-        id,
-        word: target.word,
-        source: { kind: 'template', file: sink.file, line },
-        context: ctx.ids,
-        target: enc.id(lanToken(target.word)),
-        env_positions: ctx.envPositions,
-        swap_positions: ctx.swapPositions,
-        mismatches: drawMismatches(id, target, targets, opts, seed, enc),
-      });
+      items.push(ctx.item(id, { kind: 'template', file: sink.file, line }, drawMismatches(id, target, targets, opts, seed, enc)));
     });
   }
   return items;

@@ -12,7 +12,8 @@ import { isAbsolute, join } from 'node:path';
 import { packageRoot } from '../util/version.js';
 import { UserError } from '../util/errors.js';
 import { parseCsv } from '../util/files.js';
-import type { TargetWord } from './contract.js';
+import { envToken, lanToken, type TargetWord } from './contract.js';
+import type { ItemTarget } from './items.js';
 import type { Turn } from './transcript.js';
 
 /** The paper's 100 target words (Wu et al. 2025), in the paper's order. */
@@ -120,6 +121,51 @@ export function selectByCounts(
     .map((x) => x.w);
 }
 
+/** The target-choice options every builder has (options.ts, visdial/options.ts). */
+export interface TargetRuleOptions {
+  targets: string;
+  cdi: string;
+  cdi_categories: string[];
+  cdi_exclude_homographs: boolean;
+  min_env: number;
+  min_lan: number;
+  max_targets: number;
+}
+
+export interface ChosenTargets {
+  rule: string;
+  targets: ItemTarget[];
+}
+
+/**
+ * The target words by `--targets`: "cdi" (CDI nouns reaching min_env and min_lan by the given
+ * training counts), "paper", or a word file (both kept as given, with their CDI category when the
+ * CDI list can be read).
+ */
+export function targetsByRule(opts: TargetRuleOptions, envCount: (w: string) => number, lanCount: (w: string) => number): ChosenTargets {
+  if (opts.targets === 'cdi') {
+    const cdi = cdiNouns(readCdi(opts.cdi), opts.cdi_categories, opts.cdi_exclude_homographs);
+    const cat = new Map(cdi.map((i) => [i.word, i.category]));
+    const chosen = selectByCounts(
+      cdi.map((i) => i.word),
+      envCount,
+      lanCount,
+      opts.min_env,
+      opts.min_lan,
+      opts.max_targets,
+    );
+    return { rule: 'cdi', targets: chosen.map((word) => ({ word, category: cat.get(word) })) };
+  }
+  const named = opts.targets === 'paper' ? [...PAPER_TARGETS] : readWordList(opts.targets);
+  let cat = new Map<string, string>();
+  try {
+    cat = new Map(cdiNouns(readCdi(opts.cdi), opts.cdi_categories, false).map((i) => [i.word, i.category]));
+  } catch {
+    // categories are optional for named and user lists
+  }
+  return { rule: opts.targets === 'paper' ? 'paper' : `file:${opts.targets}`, targets: named.map((word) => ({ word, category: cat.get(word) })) };
+}
+
 export interface CooccurrenceCounts {
   turns: number;
   envTurns: Map<string, number>;
@@ -189,4 +235,23 @@ export function targetStats(
   };
   if (category) stats.category = category;
   return stats;
+}
+
+/**
+ * targets.json rows: the contract fields (word, env_id, lan_id, counts, turns_both, P, PMI,
+ * category), then env_turns, lan_turns and pmi_raw, in that order.
+ */
+export function targetRows(
+  targets: readonly ItemTarget[],
+  co: CooccurrenceCounts,
+  counts: { env(w: string): number; lan(w: string): number },
+  id: (token: string) => number,
+  pseudo: number,
+): TargetWord[] {
+  return targets.map((t) => {
+    const env_id = id(envToken(t.word));
+    const lan_id = id(lanToken(t.word));
+    const { word, env_count, lan_count, turns_both, p_lan_given_env, pmi, category, env_turns, lan_turns, pmi_raw } = targetStats(t.word, co, counts.env(t.word), counts.lan(t.word), pseudo, t.category);
+    return { word, env_id, lan_id, env_count, lan_count, turns_both, p_lan_given_env, pmi, ...(category ? { category } : {}), env_turns, lan_turns, pmi_raw } as TargetWord;
+  });
 }

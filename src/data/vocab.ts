@@ -4,7 +4,7 @@
  * code-unit order of the token (locale-independent, hence deterministic). A min_count or max_vocab
  * cap drops rare words, but the ENV and LAN forms of every target word are always kept.
  */
-import { SPECIAL_TOKENS } from './contract.js';
+import { envToken, lanToken, SPECIAL_TOKENS } from './contract.js';
 
 const byCountThenToken = (counts: Map<string, number>) => (a: string, b: string): number =>
   counts.get(b)! - counts.get(a)! || (a < b ? -1 : a > b ? 1 : 0);
@@ -41,4 +41,16 @@ export function buildVocab(speakers: Map<string, number>, words: Map<string, num
   }
   for (const t of ranked) if (chosen.has(t)) vocab.push(t);
   return vocab;
+}
+
+/**
+ * A corpus builder's vocabulary (options min_count and max_vocab), keeping every target word's ENV
+ * and LAN forms, or its LAN form only (`lanOnly`: a corpus whose environment is not tokens).
+ */
+export function corpusVocab(speakers: Map<string, number>, words: Map<string, number>, targets: readonly { word: string }[], opts: { min_count: number; max_vocab: number }, lanOnly = false): string[] {
+  return buildVocab(speakers, words, {
+    minCount: opts.min_count,
+    maxVocab: opts.max_vocab,
+    keep: targets.flatMap((t) => (lanOnly ? [lanToken(t.word)] : [envToken(t.word), lanToken(t.word)])),
+  });
 }

@@ -70,15 +70,37 @@ const baseTrain: TrainConfig = {
   state_every: 200,
 };
 
+/** A preset's model config of every architecture. */
+type PresetModels = Record<Arch, Record<string, number>>;
+
+/** A study entry: an architecture at the preset's size, with `changes` (e.g. another depth). */
+function entry(label: string, arch: Arch, models: PresetModels, changes: Record<string, number> = {}): StudyEntry {
+  return { label, arch, model: { ...models[arch], ...changes } };
+}
+
+/** The study that trains each architecture once at the preset's size, labelled by the architecture. */
+function oneEntryPerArch(models: PresetModels): StudyEntry[] {
+  return (['gpt2', 'mamba2', 'lstm'] as const).map((arch) => entry(arch, arch, models));
+}
+
+// mamba2: d_model as GPT-2, expand 4 (d_inner 128 = 4 heads × 32), N 8, chunk 16: 27,672 non-embedding params vs GPT-2's 26,496 (+4.4%)
+const tinyModels: PresetModels = { gpt2: { n_embd: 32, n_layer: 2, n_head: 2, n_positions: 32 }, mamba2: { hidden_size: 32, num_hidden_layers: 2, expand: 4, head_dim: 32, state_size: 8, conv_kernel: 4, chunk_size: 16 }, lstm: { embedding_size: 32, hidden_size: 40, num_layers: 2 } }; // lstm: 26,240 non-embedding params vs GPT-2's 26,496
+// mamba2: d_model as GPT-2, expand 4 (d_inner 256 = 8 heads × 32), N 16, chunk 32: 214,048 non-embedding params vs GPT-2's 204,160 (+4.8%)
+const demoModels: PresetModels = { gpt2: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 64 }, mamba2: { hidden_size: 64, num_hidden_layers: 4, expand: 4, head_dim: 32, state_size: 16, conv_kernel: 4, chunk_size: 32 }, lstm: { embedding_size: 64, hidden_size: 80, num_layers: 4 } }; // lstm: 207,360 non-embedding params vs GPT-2's 204,160
+// mamba2: d_model as GPT-2, expand 4 (d_inner 512 = 8 heads × 64), N 32, chunk 64: 837,600 non-embedding params vs GPT-2's 809,728 (+3.4%)
+const cpuModels: PresetModels = { gpt2: { n_embd: 128, n_layer: 4, n_head: 4, n_positions: 128 }, mamba2: { hidden_size: 128, num_hidden_layers: 4, expand: 4, head_dim: 64, state_size: 32, conv_kernel: 4, chunk_size: 64 }, lstm: { embedding_size: 128, hidden_size: 160, num_layers: 4 } }; // lstm: 824,320 non-embedding params vs GPT-2's 809,728
+const visdialModels: PresetModels = { gpt2: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 128 }, mamba2: { hidden_size: 64, num_hidden_layers: 4, expand: 4, head_dim: 32, state_size: 16, conv_kernel: 4, chunk_size: 32 }, lstm: { embedding_size: 64, hidden_size: 80, num_layers: 4 } };
+// mamba2: d_model as GPT-2, expand 4 (d_inner 3072 = 48 heads × 64), N 128, chunk 128: L4 29.33M / L12 87.98M non-embedding params vs GPT-2's 28.75M / 85.45M (+2.0% / +3.0%)
+const paperModels: PresetModels = { gpt2: { n_embd: 768, n_layer: 12, n_head: 12, n_positions: 512 }, mamba2: { hidden_size: 768, num_hidden_layers: 12, expand: 4, head_dim: 64, state_size: 128, conv_kernel: 4, chunk_size: 128 }, lstm: { embedding_size: 768, hidden_size: 960, num_layers: 4 } }; // lstm: 29.52M non-embedding params vs 4-layer GPT-2's 28.75M
+
 const presetList: Preset[] = [
   {
     name: 'tiny',
     description: 'seconds-long runs for tests',
     corpus: 'synthetic',
     train: { ...baseTrain, steps: 40, batch_size: 8, context: 32, lr: 3e-3, warmup: 5, checkpoints: 'every:20', eval_every: 20, eval_windows: 8, state_every: 10 },
-    // mamba2: d_model as GPT-2, expand 4 (d_inner 128 = 4 heads × 32), N 8, chunk 16: 27,672 non-embedding params vs GPT-2's 26,496 (+4.4%)
-    models: { gpt2: { n_embd: 32, n_layer: 2, n_head: 2, n_positions: 32 }, mamba2: { hidden_size: 32, num_hidden_layers: 2, expand: 4, head_dim: 32, state_size: 8, conv_kernel: 4, chunk_size: 16 }, lstm: { embedding_size: 32, hidden_size: 40, num_layers: 2 } }, // lstm: 26,240 non-embedding params vs GPT-2's 26,496
-    study: [{ label: 'gpt2', arch: 'gpt2', model: { n_embd: 32, n_layer: 2, n_head: 2, n_positions: 32 } }, { label: 'mamba2', arch: 'mamba2', model: { hidden_size: 32, num_hidden_layers: 2, expand: 4, head_dim: 32, state_size: 8, conv_kernel: 4, chunk_size: 16 } }, { label: 'lstm', arch: 'lstm', model: { embedding_size: 32, hidden_size: 40, num_layers: 2 } }],
+    models: tinyModels,
+    study: oneEntryPerArch(tinyModels),
     seeds: [42],
   },
   {
@@ -86,9 +108,8 @@ const presetList: Preset[] = [
     description: 'the synthetic grounded world: the whole study in minutes on 2 cores',
     corpus: 'synthetic',
     train: { ...baseTrain, steps: 800, batch_size: 32, context: 64, lr: 3e-3, warmup: 50, checkpoints: 'every:100', eval_every: 200, eval_windows: 64, state_every: 200 },
-    // mamba2: d_model as GPT-2, expand 4 (d_inner 256 = 8 heads × 32), N 16, chunk 32: 214,048 non-embedding params vs GPT-2's 204,160 (+4.8%)
-    models: { gpt2: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 64 }, mamba2: { hidden_size: 64, num_hidden_layers: 4, expand: 4, head_dim: 32, state_size: 16, conv_kernel: 4, chunk_size: 32 }, lstm: { embedding_size: 64, hidden_size: 80, num_layers: 4 } }, // lstm: 207,360 non-embedding params vs GPT-2's 204,160
-    study: [{ label: 'gpt2', arch: 'gpt2', model: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 64 } }, { label: 'mamba2', arch: 'mamba2', model: { hidden_size: 64, num_hidden_layers: 4, expand: 4, head_dim: 32, state_size: 16, conv_kernel: 4, chunk_size: 32 } }, { label: 'lstm', arch: 'lstm', model: { embedding_size: 64, hidden_size: 80, num_layers: 4 } }],
+    models: demoModels,
+    study: oneEntryPerArch(demoModels),
     seeds: [42],
   },
   {
@@ -97,14 +118,8 @@ const presetList: Preset[] = [
     corpus: 'childes',
     corpusOptions: { max_vocab: 5000 },
     train: { ...baseTrain, steps: 5000, batch_size: 32, context: 128, lr: 1e-3, warmup: 250, checkpoints: 'list:0,150,300,500,1000,1500,2000,3000,4000,5000', eval_every: 500, eval_windows: 128, state_every: 250 },
-    // mamba2: d_model as GPT-2, expand 4 (d_inner 512 = 8 heads × 64), N 32, chunk 64: 837,600 non-embedding params vs GPT-2's 809,728 (+3.4%)
-    models: { gpt2: { n_embd: 128, n_layer: 4, n_head: 4, n_positions: 128 }, mamba2: { hidden_size: 128, num_hidden_layers: 4, expand: 4, head_dim: 64, state_size: 32, conv_kernel: 4, chunk_size: 64 }, lstm: { embedding_size: 128, hidden_size: 160, num_layers: 4 } }, // lstm: 824,320 non-embedding params vs GPT-2's 809,728
-    study: [
-      { label: 'gpt2', arch: 'gpt2', model: { n_embd: 128, n_layer: 4, n_head: 4, n_positions: 128 } },
-      { label: 'gpt2-L12', arch: 'gpt2', model: { n_embd: 128, n_layer: 12, n_head: 4, n_positions: 128 } },
-      { label: 'mamba2', arch: 'mamba2', model: { hidden_size: 128, num_hidden_layers: 4, expand: 4, head_dim: 64, state_size: 32, conv_kernel: 4, chunk_size: 64 } },
-      { label: 'lstm', arch: 'lstm', model: { embedding_size: 128, hidden_size: 160, num_layers: 4 } },
-    ],
+    models: cpuModels,
+    study: [entry('gpt2', 'gpt2', cpuModels), entry('gpt2-L12', 'gpt2', cpuModels, { n_layer: 12 }), entry('mamba2', 'mamba2', cpuModels), entry('lstm', 'lstm', cpuModels)],
     seeds: [42],
   },
   {
@@ -113,8 +128,8 @@ const presetList: Preset[] = [
     corpus: 'visdial',
     // Sized for the small shared sample (about 20k training tokens): grounding appears within a few hundred steps, and longer runs only overfit.
     train: { ...baseTrain, steps: 600, batch_size: 16, context: 128, lr: 3e-3, warmup: 50, checkpoints: 'list:0,25,50,100,200,300,400,600', eval_every: 100, eval_windows: 32, state_every: 100 },
-    models: { gpt2: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 128 }, mamba2: { hidden_size: 64, num_hidden_layers: 4, expand: 4, head_dim: 32, state_size: 16, conv_kernel: 4, chunk_size: 32 }, lstm: { embedding_size: 64, hidden_size: 80, num_layers: 4 } },
-    study: [{ label: 'gpt2', arch: 'gpt2', model: { n_embd: 64, n_layer: 4, n_head: 4, n_positions: 128 } }, { label: 'mamba2', arch: 'mamba2', model: { hidden_size: 64, num_hidden_layers: 4, expand: 4, head_dim: 32, state_size: 16, conv_kernel: 4, chunk_size: 32 } }, { label: 'lstm', arch: 'lstm', model: { embedding_size: 64, hidden_size: 80, num_layers: 4 } }],
+    models: visdialModels,
+    study: oneEntryPerArch(visdialModels),
     seeds: [42],
   },
   {
@@ -122,15 +137,14 @@ const presetList: Preset[] = [
     description: 'SPEC §5: d_model 768, 12 heads, context 512, 20,000 steps, batch 8, lr 5e-5, 5 seeds (for bigger machines)',
     corpus: 'childes',
     train: { ...baseTrain, steps: 20000, batch_size: 8, context: 512, lr: 5e-5, warmup: 1000, checkpoints: 'paper', eval_every: 500, eval_windows: 128, state_every: 500 },
-    // mamba2: d_model as GPT-2, expand 4 (d_inner 3072 = 48 heads × 64), N 128, chunk 128: L4 29.33M / L12 87.98M non-embedding params vs GPT-2's 28.75M / 85.45M (+2.0% / +3.0%)
-    models: { gpt2: { n_embd: 768, n_layer: 12, n_head: 12, n_positions: 512 }, mamba2: { hidden_size: 768, num_hidden_layers: 12, expand: 4, head_dim: 64, state_size: 128, conv_kernel: 4, chunk_size: 128 }, lstm: { embedding_size: 768, hidden_size: 960, num_layers: 4 } }, // lstm: 29.52M non-embedding params vs 4-layer GPT-2's 28.75M
+    models: paperModels,
     study: [
-      { label: 'gpt2-L4', arch: 'gpt2', model: { n_embd: 768, n_layer: 4, n_head: 12, n_positions: 512 } },
-      { label: 'gpt2-L12', arch: 'gpt2', model: { n_embd: 768, n_layer: 12, n_head: 12, n_positions: 512 } },
-      { label: 'gpt2-L18', arch: 'gpt2', model: { n_embd: 768, n_layer: 18, n_head: 12, n_positions: 512 } },
-      { label: 'mamba2-L4', arch: 'mamba2', model: { hidden_size: 768, num_hidden_layers: 4, expand: 4, head_dim: 64, state_size: 128, conv_kernel: 4, chunk_size: 128 } },
-      { label: 'mamba2-L12', arch: 'mamba2', model: { hidden_size: 768, num_hidden_layers: 12, expand: 4, head_dim: 64, state_size: 128, conv_kernel: 4, chunk_size: 128 } },
-      { label: 'lstm', arch: 'lstm', model: { embedding_size: 768, hidden_size: 960, num_layers: 4 } },
+      entry('gpt2-L4', 'gpt2', paperModels, { n_layer: 4 }),
+      entry('gpt2-L12', 'gpt2', paperModels),
+      entry('gpt2-L18', 'gpt2', paperModels, { n_layer: 18 }),
+      entry('mamba2-L4', 'mamba2', paperModels, { num_hidden_layers: 4 }),
+      entry('mamba2-L12', 'mamba2', paperModels),
+      entry('lstm', 'lstm', paperModels),
     ],
     seeds: [42, 142, 242, 342, 442],
   },

@@ -1,5 +1,6 @@
 /** `groundlab reproduce`: corpus → training → evaluation → report for a whole preset, resumable. */
 import { z } from 'zod';
+import type { StudyAggregate } from '../../analysis/study.js';
 import { type CommandSpec, defineCommand } from '../command.js';
 import { presetNames } from '../../train/config.js';
 import { UserError } from '../../util/errors.js';
@@ -22,6 +23,7 @@ const ReproduceCliOptions = z.object({
     threads: z.number().int().positive().optional().describe('CPU threads (default: all cores, or GROUNDLAB_THREADS)'),
     quiet: z.boolean().default(false).describe('no progress bars'),
   });
+type ReproduceCliOptions = z.infer<typeof ReproduceCliOptions>;
 
 const reproduceCommand = defineCommand({
   name: 'reproduce',
@@ -41,66 +43,56 @@ const reproduceCommand = defineCommand({
     if (o.images.length || o.features) throw new UserError('--images and --features belong to the visual-dialog study: also pass --visdial PATH (and/or --coco PATH)');
     const { reproduce } = await import('../../analysis/reproduce.js');
     const { formatHeadline } = await import('../../analysis/study.js');
-    const { writeStudyReport } = await import('../../report/study-report.js');
-    const res = await reproduce({
-      preset: o.preset,
-      out: o.out,
-      childes: o.childes,
-      corpus: o.corpus,
-      seeds: o.seeds,
-      labels: o.labels.length ? o.labels : undefined,
-      shard: o.shard,
-      stages: o.stages,
-      items: o.items,
-      threads: o.threads,
-      quiet: o.quiet,
-      writeReport: async (dir, aggregate) => {
-        const r = await writeStudyReport(dir, { aggregate });
-        for (const w of r.warnings) console.error(`chart warning: ${w}`);
-        return r.path;
-      },
-    });
+    const res = await reproduce({ ...studyOptions(o), preset: o.preset, childes: o.childes, corpus: o.corpus, writeReport: await reportWriter() });
     const s = res.seconds;
     console.log(`study ${res.study} (preset ${o.preset})`);
     console.log(formatHeadline(res.headline));
     console.log(`time: corpus ${s.corpus.toFixed(0)} s, training ${s.train.toFixed(0)} s, evaluation ${s.eval.toFixed(0)} s, mechanistic analyses ${s.analyze.toFixed(0)} s, report ${s.report.toFixed(0)} s, total ${s.total.toFixed(0)} s`);
     for (const e of res.skippedEntries) console.log(`not run: ${e}`);
-    if (res.report) console.log(`report: ${res.report}`);
-    if (res.report && o.check) {
-      const { checkReportInBrowser } = await import('../../report/check.js');
-      const c = await checkReportInBrowser(res.report);
-      if (c.errors.length) throw new UserError(`the report has ${c.errors.length} problem(s) in Chromium:\n  ${c.errors.join('\n  ')}`);
-      console.log(`report checked in headless Chromium: ${c.figures} figures, no errors`);
-    }
-    if (res.failures.length) throw new UserError(`${res.failures.length} run(s) failed:\n  ${res.failures.map((f) => `${f.job}: ${f.error}`).join('\n  ')}`);
+    await finish(res.report, o.check, res.failures);
   },
 });
 
+/** The options both studies take as given on the command line. */
+function studyOptions(o: ReproduceCliOptions) {
+  return { out: o.out, seeds: o.seeds, labels: o.labels.length ? o.labels : undefined, shard: o.shard, stages: o.stages, items: o.items, threads: o.threads, quiet: o.quiet };
+}
+
+/** Writes STUDY/report.html (chart warnings on stderr) when the report stage runs. */
+async function reportWriter(title?: string): Promise<(dir: string, aggregate: StudyAggregate) => Promise<string>> {
+  const { writeStudyReport } = await import('../../report/study-report.js');
+  return async (dir, aggregate) => {
+    const r = await writeStudyReport(dir, { aggregate, title });
+    for (const w of r.warnings) console.error(`chart warning: ${w}`);
+    return r.path;
+  };
+}
+
+/** Names the report, checks it in headless Chromium with --check, and fails when runs failed. */
+async function finish(report: string | null | undefined, check: boolean, failures: readonly { job: string; error: string }[]): Promise<void> {
+  if (report) console.log(`report: ${report}`);
+  if (report && check) {
+    const { checkReportInBrowser } = await import('../../report/check.js');
+    const c = await checkReportInBrowser(report);
+    if (c.errors.length) throw new UserError(`the report has ${c.errors.length} problem(s) in Chromium:\n  ${c.errors.join('\n  ')}`);
+    console.log(`report checked in headless Chromium: ${c.figures} figures, no errors`);
+  }
+  if (failures.length) throw new UserError(`${failures.length} run(s) failed:\n  ${failures.map((f) => `${f.job}: ${f.error}`).join('\n  ')}`);
+}
+
 /** `groundlab reproduce --visdial PATH [--coco PATH] [--images DIR | --features FILE]`: both visual-dialog settings (vision/visual-study.ts). */
-async function runVisual(o: z.infer<typeof ReproduceCliOptions>): Promise<void> {
+async function runVisual(o: ReproduceCliOptions): Promise<void> {
   const { reproduceVisual } = await import('../../vision/visual-study.js');
   const { formatHeadline } = await import('../../analysis/study.js');
-  const { writeStudyReport } = await import('../../report/study-report.js');
   const preset = o.preset === 'demo' ? 'visdial' : o.preset; // demo is the default: the visual study's own preset is visdial
   const res = await reproduceVisual({
+    ...studyOptions(o),
     visdial: o.visdial,
     coco: o.coco,
     images: o.images,
     features: o.features,
     preset,
-    out: o.out,
-    seeds: o.seeds,
-    labels: o.labels.length ? o.labels : undefined,
-    shard: o.shard,
-    stages: o.stages,
-    items: o.items,
-    threads: o.threads,
-    quiet: o.quiet,
-    writeReport: async (dir, aggregate) => {
-      const r = await writeStudyReport(dir, { aggregate, title: `groundlab visual dialog study (preset ${preset})` });
-      for (const w of r.warnings) console.error(`chart warning: ${w}`);
-      return r.path;
-    },
+    writeReport: await reportWriter(`groundlab visual dialog study (preset ${preset})`),
   });
   console.log(`visual-dialog study ${res.study} (preset ${preset})`);
   console.log('caption-grounded:');
@@ -111,15 +103,7 @@ async function runVisual(o: z.infer<typeof ReproduceCliOptions>): Promise<void> 
   }
   const s = res.seconds;
   console.log(`time: features ${s.features.toFixed(0)} s, corpora ${s.corpora.toFixed(0)} s, caption study ${s.caption.toFixed(0)} s, image study ${s.image.toFixed(0)} s, saliency ${s.saliency.toFixed(0)} s, report ${s.report.toFixed(0)} s, total ${s.total.toFixed(0)} s`);
-  if (res.report) console.log(`report: ${res.report}`);
-  if (res.report && o.check) {
-    const { checkReportInBrowser } = await import('../../report/check.js');
-    const c = await checkReportInBrowser(res.report);
-    if (c.errors.length) throw new UserError(`the report has ${c.errors.length} problem(s) in Chromium:\n  ${c.errors.join('\n  ')}`);
-    console.log(`report checked in headless Chromium: ${c.figures} figures, no errors`);
-  }
-  const failures = [...res.caption.failures, ...(res.image?.failures ?? [])];
-  if (failures.length) throw new UserError(`${failures.length} run(s) failed:\n  ${failures.map((f) => `${f.job}: ${f.error}`).join('\n  ')}`);
+  await finish(res.report, o.check, [...res.caption.failures, ...(res.image?.failures ?? [])]);
 }
 
 export const commands: CommandSpec<any>[] = [reproduceCommand];

@@ -18,9 +18,12 @@
  */
 import { UserError } from '../../util/errors.js';
 import { deriveSeed, Rng } from '../../util/rng.js';
-import { envToken, lanToken, speakerToken, type EvalItem, type TargetsFile } from '../contract.js';
-import { drawMismatches, type ItemTarget } from '../items.js';
-import { chooseTargets, ContextBuilder, countTraining, encodeSplits, jsonText, summariseVisual, targetRows, toJsonl, trainUnits, vocabulary, writeVisualCorpus, type VisualCorpusStats } from './common.js';
+import { DOC, envToken, lanToken, type EvalItem, type TargetsFile } from '../contract.js';
+import { parseOptions } from '../corpus-common.js';
+import { ContextBuilder, drawMismatches, sampleInOrder, vocabEncoder, type Encoder, type ItemTarget } from '../items.js';
+import { targetsByRule } from '../targets.js';
+import { corpusVocab } from '../vocab.js';
+import { builderLog, countTraining, encodeSplits, firstMention, itemSource, languageUntil, pickWhere, recordedOptions, summariseVisual, trainUnits, unitTargetRows, writeVisualCorpus, type VisualCorpusStats } from './common.js';
 import { ROLES, CaptionCorpusOptionsSchema, type CaptionCorpusOptions, type CaptionCorpusOptionsInput } from './options.js';
 import { assignSplits, captionSequences, type VisualSeq } from './sequences.js';
 import { readVisualSources } from './sources.js';
@@ -33,57 +36,13 @@ export interface VisualBuildResult {
   diagnostics: number;
 }
 
-export function parseOptions<T>(schema: { safeParse(x: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, input: unknown, what: string): T {
-  const r = schema.safeParse(input);
-  if (!r.success) throw new UserError(`invalid ${what} options: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return r.data;
-}
-
-/** The input options as recorded: display names (file or archive:entry), not absolute paths. */
-export function recordedInputs(src: { inputs: { file: string; kind: string }[] }): { visdial: string[]; coco: string[] } {
-  return { visdial: src.inputs.filter((i) => i.kind === 'visdial').map((i) => i.file), coco: src.inputs.filter((i) => i.kind === 'coco').map((i) => i.file) };
-}
-
-/** Where the first v<LAN> of a sequence is: line and word index, or null. */
-export function firstMention(s: VisualSeq, word: string): { line: number; word: number } | null {
-  for (let l = 0; l < s.lan.length; l++) {
-    const w = s.lan[l]!.words.indexOf(word);
-    if (w >= 0) return { line: l, word: w };
-  }
-  return null;
-}
-
-/** Up to n candidates drawn with the seed, kept in their original order. */
-export function sampleInOrder<T>(all: readonly T[], n: number, seed: number, ...key: (string | number)[]): T[] {
-  if (all.length <= n) return [...all];
-  const order = new Map(all.map((c, i) => [c, i]));
-  return new Rng(deriveSeed(seed, ...key)).sample(all, n).sort((a, b) => order.get(a)! - order.get(b)!);
-}
-
-/**
- * A seeded pick among `list` of an element passing `ok` (a few random probes, then a scan from a
- * random start), or null when none passes.
- */
-export function pickWhere<T>(list: readonly T[], ok: (x: T) => boolean, rng: Rng): T | null {
-  if (!list.length) return null;
-  for (let tries = 0; tries < 16; tries++) {
-    const x = list[rng.int(list.length)]!;
-    if (ok(x)) return x;
-  }
-  const start = rng.int(list.length);
-  for (let i = 0; i < list.length; i++) {
-    const x = list[(start + i) % list.length]!;
-    if (ok(x)) return x;
-  }
-  return null;
-}
-
 export function captionItems(seqs: readonly VisualSeq[], targets: readonly ItemTarget[], opts: CaptionCorpusOptions, ids: Map<string, number>, warn: (file: string, record: string, message: string) => void): EvalItem[] {
   const envSets = new Map<VisualSeq, Set<string>>(seqs.map((s) => [s, new Set(s.env.flat())]));
   const wanted = new Set(targets.map((t) => t.word));
   // Sequences whose caption names each target word (filtered by split below, unless --mismatch_pool all).
   const withEnv = new Map<string, VisualSeq[]>();
   for (const s of seqs) for (const w of envSets.get(s)!) if (wanted.has(w)) (withEnv.get(w) ?? withEnv.set(w, []).get(w)!).push(s);
+  const enc = vocabEncoder(ids);
   const items: EvalItem[] = [];
   for (const target of targets) {
     const v = target.word;
@@ -91,18 +50,9 @@ export function captionItems(seqs: readonly VisualSeq[], targets: readonly ItemT
     sampleInOrder(cands, opts.items_per_word, opts.seed, 'items', v).forEach((s, k) => {
       const id = `${v}/corpus/${k}`;
       const at = firstMention(s, v)!;
-      const ctx = new ContextBuilder(ids, v);
-      ctx.doc();
-      for (const line of s.env) {
-        ctx.token(speakerToken(ROLES.caption));
-        ctx.env(line);
-      }
+      const ctx = captionContext(enc, v, s.env);
       const envEnd = ctx.ids.length;
-      for (let l = 0; l <= at.line; l++) {
-        const line = s.lan[l]!;
-        ctx.token(speakerToken(line.role));
-        ctx.lan(l < at.line ? line.words : line.words.slice(0, at.word));
-      }
+      languageUntil(ctx, s, at);
       const language = ctx.ids.slice(envEnd);
       // Mismatch words: those with a caption elsewhere that names them and not v.
       const usable = (u: string): VisualSeq[] => (withEnv.get(u) ?? []).filter((o) => o !== s && (opts.mismatch_pool === 'all' || o.split === s.split));
@@ -112,39 +62,33 @@ export function captionItems(seqs: readonly VisualSeq[], targets: readonly ItemT
         warn(s.key, s.record, `item ${id}: no other caption to take a mismatched environment from; item skipped`);
         return;
       }
-      const drawn = drawMismatches(id, target, pool.includes(target) ? pool : [target, ...pool], opts, opts.seed, { id: (t) => ids.get(t) ?? ids.get('<unk>')! });
+      const drawn = drawMismatches(id, target, pool.includes(target) ? pool : [target, ...pool], opts, opts.seed, enc);
       const mismatches: EvalItem['mismatches'] = drawn.map((m) => {
         if (opts.mismatch_env === 'swap') return m;
         const other = pickWhere(usable(m.word), free, new Rng(deriveSeed(opts.seed, 'mismatch-caption', id, m.word)))!;
-        const mc = new ContextBuilder(ids, v);
-        mc.doc();
-        for (const line of other.env) {
-          mc.token(speakerToken(ROLES.caption));
-          mc.env(line);
-        }
-        return { ...m, context: [...mc.ids, ...language], from: other.key };
+        return { ...m, context: [...captionContext(enc, v, other.env).ids, ...language], from: other.key };
       });
-      items.push({
-        id,
-        word: v,
-        source: { kind: 'corpus', file: s.key, line: s.source === 'visdial' ? Number(s.record.match(/\d+/)?.[0] ?? 0) : 0, split: s.split },
-        context: ctx.ids,
-        target: ids.get(lanToken(v)) ?? ids.get('<unk>')!,
-        env_positions: ctx.envPositions,
-        swap_positions: ctx.swapPositions,
-        mismatches,
-      });
+      items.push(ctx.item(id, itemSource(s), mismatches));
     });
   }
   return items;
 }
 
+/** `<doc>` and the caption lines: the start of a caption-grounded context for an item of `word`. */
+function captionContext(enc: Encoder, word: string, env: readonly string[][]): ContextBuilder {
+  const ctx = new ContextBuilder(enc, word);
+  ctx.token(DOC);
+  for (const line of env) {
+    ctx.speaker(ROLES.caption);
+    ctx.env(line);
+  }
+  return ctx;
+}
+
 /** Builds the caption-grounded corpus. Throws UserError on bad options or inputs; bad records only yield diagnostics. */
 export async function buildCaptionCorpus(input: CaptionCorpusOptionsInput): Promise<VisualBuildResult> {
-  const opts = parseOptions<CaptionCorpusOptions>(CaptionCorpusOptionsSchema as never, input, 'caption corpus');
-  const log = (s: string) => {
-    if (!opts.quiet) process.stderr.write(`groundlab visdial build: ${s}\n`);
-  };
+  const opts = parseOptions(CaptionCorpusOptionsSchema, input, 'caption corpus');
+  const log = builderLog(opts.quiet, 'visdial build');
   const src = readVisualSources(opts);
   const seqs = assignSplits(captionSequences(src, opts.coco_mode), opts.split_mode, opts.split, opts.seed);
   if (!seqs.length) throw new UserError('no dialog or captioned image could be read (see the diagnostics)');
@@ -153,36 +97,20 @@ export async function buildCaptionCorpus(input: CaptionCorpusOptionsInput): Prom
   const counts = countTraining(seqs);
   const env = (w: string) => counts.words.get(envToken(w)) ?? 0;
   const lan = (w: string) => counts.words.get(lanToken(w)) ?? 0;
-  const chosen = chooseTargets(opts, env, lan);
+  const chosen = targetsByRule(opts, env, lan);
   for (const t of chosen.targets) if (!env(t.word) && !lan(t.word)) src.diagnostics.report('targets', t.word, 'target-not-in-vocab', `"${t.word}" occurs in neither form in the training split`);
-  const vocab = vocabulary(counts, chosen.targets, opts, true);
+  const vocab = corpusVocab(counts.roles, counts.words, chosen.targets, opts);
   const ids = new Map(vocab.map((t, i) => [t, i]));
   const encoded = encodeSplits(seqs, ids);
-  const targets: TargetsFile = { rule: chosen.rule, train_turns: trainUnits(seqs), words: targetRows(chosen.targets, seqs, { env, lan }, ids, opts.pmi_pseudocount) };
+  const targets: TargetsFile = { rule: chosen.rule, train_turns: trainUnits(seqs), words: unitTargetRows(chosen.targets, seqs, { env, lan }, ids, opts.pmi_pseudocount) };
   const items = captionItems(seqs, chosen.targets, opts, ids, (file, record, message) => src.diagnostics.report(file, record, 'no-mismatch-source', message));
   const diags = src.diagnostics.items;
   const stats = summariseVisual('caption', src, seqs, encoded, vocab.length, diags, targets, opts.min_env, opts.min_lan, items, counts.words);
   writeVisualCorpus(
     opts.out,
-    {
-      'vocab.json': jsonText(vocab),
-      'train.bin': encoded.train.data,
-      'val.bin': encoded.val.data,
-      'test.bin': encoded.test.data,
-      'targets.json': jsonText(targets),
-      'items.jsonl': toJsonl(items),
-      'stats.json': jsonText(stats),
-      'diagnostics.jsonl': toJsonl(diags),
-      'sequences.jsonl': toJsonl(seqs.map((s) => ({ key: s.key, source: s.source, image: s.image, split: s.split }))),
-    },
-    {
-      kind: 'groundlab-visual-corpus',
-      setting: 'caption',
-      // Inputs by display name, so the manifest does not depend on where the data lives.
-      options: { ...opts, ...recordedInputs(src), out: undefined, quiet: undefined },
-      target_rule: chosen.rule,
-      inputs: src.inputs,
-    },
+    { vocab, encoded, targets, items, stats, diagnostics: diags, seqs },
+    // Inputs by display name, so the manifest does not depend on where the data lives.
+    { setting: 'caption', options: recordedOptions(opts, src), target_rule: chosen.rule, inputs: src.inputs },
   );
   log(`${vocab.length} tokens in the vocabulary, ${targets.words.length} targets, ${items.length} items → ${opts.out}`);
   return { dir: opts.out, stats, targets, items: items.length, diagnostics: diags.length };

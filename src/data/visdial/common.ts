@@ -1,17 +1,20 @@
 /**
- * What the caption- and image-grounded builders share: counting the training split, choosing the
- * target words (the CHILDES builder's rules, targets.ts), the vocabulary (vocab.ts), the
- * co-occurrence statistics (targets.ts over the units of sequences.ts), encoding, and writing the
- * corpus contract with stats.json and a manifest.
+ * What the caption- and image-grounded builders share: counting the training split, the
+ * co-occurrence statistics over the units of sequences.ts, encoding, the pieces of their evaluation
+ * items, stats.json and writing the corpus with its manifest. What they share with the CHAT builder
+ * too is one level up: target rules (targets.ts), vocabulary (vocab.ts), item contexts (items.ts),
+ * split, encoder, summary statistics and output files (corpus-common.ts).
  */
 import { join } from 'node:path';
-import { ensureDir, sha256, toJsonl, writeFileAtomic, writeJson } from '../../util/files.js';
+import { toJsonl, writeJson } from '../../util/files.js';
+import { Rng } from '../../util/rng.js';
 import { codeVersion } from '../../util/version.js';
-import { DOC, encodeTokenFile, envToken, lanToken, SPLITS, UNK, type EvalItem, type SplitName, type TargetsFile, type TargetWord } from '../contract.js';
+import type { PrefixInfo } from '../../vision/prefix.js';
+import { SPLITS, type EvalItem, type SplitName, type TargetsFile } from '../contract.js';
 import type { CorpusStats, SplitStats } from '../build.js';
-import { cdiNouns, countCooccurrence, PAPER_TARGETS, readCdi, readWordList, selectByCounts, targetStats, type TargetStats } from '../targets.js';
-import { buildVocab } from '../vocab.js';
-import type { ItemTarget } from '../items.js';
+import { contractFiles, diagnosticSummary, jsonText, paperTargetCoverage, SplitEncoder, splitTotal, writeCorpusFiles } from '../corpus-common.js';
+import { vocabEncoder, type ContextBuilder, type ItemTarget } from '../items.js';
+import { countCooccurrence, targetRows } from '../targets.js';
 import { VISUAL_DIAGNOSTIC_CODES, type VisualDiagnostic, type VisualDiagnostics } from './diagnostics.js';
 import { sequenceTokens, unitTurns, type VisualSeq } from './sequences.js';
 import type { VisualSources } from './sources.js';
@@ -37,43 +40,10 @@ export function countTraining(seqs: readonly VisualSeq[]): TrainCounts {
   return { roles, words };
 }
 
-export interface TargetChoiceOptions {
-  targets: string;
-  cdi: string;
-  cdi_categories: string[];
-  cdi_exclude_homographs: boolean;
-  min_env: number;
-  min_lan: number;
-  max_targets: number;
-}
-
-/** The target words by the CHILDES builder's rules: "cdi" over the given counts, "paper", or a word file. */
-export function chooseTargets(opts: TargetChoiceOptions, envCount: (w: string) => number, lanCount: (w: string) => number): { rule: string; targets: ItemTarget[] } {
-  if (opts.targets === 'cdi') {
-    const cdi = cdiNouns(readCdi(opts.cdi), opts.cdi_categories, opts.cdi_exclude_homographs);
-    const cat = new Map(cdi.map((i) => [i.word, i.category]));
-    const chosen = selectByCounts(cdi.map((i) => i.word), envCount, lanCount, opts.min_env, opts.min_lan, opts.max_targets);
-    return { rule: 'cdi', targets: chosen.map((word) => ({ word, category: cat.get(word) })) };
-  }
-  let cat = new Map<string, string>();
-  try {
-    cat = new Map(cdiNouns(readCdi(opts.cdi), opts.cdi_categories, false).map((i) => [i.word, i.category]));
-  } catch {
-    // categories are optional for named and user lists
-  }
-  const named = opts.targets === 'paper' ? [...PAPER_TARGETS] : readWordList(opts.targets);
-  return { rule: opts.targets === 'paper' ? 'paper' : `file:${opts.targets}`, targets: named.map((word) => ({ word, category: cat.get(word) })) };
-}
-
-/** targets.json rows: the contract fields, then env_turns, lan_turns, pmi_raw (as the CHILDES builder writes them). */
-export function targetRows(targets: readonly ItemTarget[], seqs: readonly VisualSeq[], counts: { env(w: string): number; lan(w: string): number }, ids: Map<string, number>, pseudo: number): TargetsFile['words'] {
+/** targets.json rows (targets.ts), the co-occurrence statistics counted over the training units. */
+export function unitTargetRows(targets: readonly ItemTarget[], seqs: readonly VisualSeq[], counts: { env(w: string): number; lan(w: string): number }, ids: Map<string, number>, pseudo: number): TargetsFile['words'] {
   const co = countCooccurrence(unitTurns(seqs.filter((s) => s.split === 'train')), targets.map((t) => t.word));
-  const idOf = (tok: string): number => ids.get(tok) ?? ids.get(UNK)!;
-  return targets.map((t) => {
-    const st: TargetStats = targetStats(t.word, co, counts.env(t.word), counts.lan(t.word), pseudo, t.category);
-    const { word, env_count, lan_count, turns_both, p_lan_given_env, pmi, category, env_turns, lan_turns, pmi_raw } = st;
-    return { word, env_id: idOf(envToken(word)), lan_id: idOf(lanToken(word)), env_count, lan_count, turns_both, p_lan_given_env, pmi, ...(category ? { category } : {}), env_turns, lan_turns, pmi_raw } as TargetWord;
-  });
+  return targetRows(targets, co, counts, vocabEncoder(ids).id, pseudo);
 }
 
 /** Training units (denominator of the co-occurrence statistics). */
@@ -81,14 +51,6 @@ export function trainUnits(seqs: readonly VisualSeq[]): number {
   let n = 0;
   for (const s of seqs) if (s.split === 'train') n += s.units.length;
   return n;
-}
-
-export function vocabulary(counts: TrainCounts, targets: readonly ItemTarget[], opts: { min_count: number; max_vocab: number }, withEnv: boolean): string[] {
-  return buildVocab(counts.roles, counts.words, {
-    minCount: opts.min_count,
-    maxVocab: opts.max_vocab,
-    keep: targets.flatMap((t) => (withEnv ? [envToken(t.word), lanToken(t.word)] : [lanToken(t.word)])),
-  });
 }
 
 export interface Encoded {
@@ -99,65 +61,61 @@ export interface Encoded {
 }
 
 export function encodeSplits(seqs: readonly VisualSeq[], ids: Map<string, number>): Record<SplitName, Encoded> {
-  const unk = ids.get(UNK)!;
   const out = {} as Record<SplitName, Encoded>;
   for (const split of SPLITS) {
-    const tokens: number[] = [];
+    const enc = new SplitEncoder(ids);
     const images: string[] = [];
-    const stats: SplitStats = { transcripts: 0, turns: 0, tokens: 0, env_tokens: 0, lan_tokens: 0, unk_tokens: 0 };
     for (const s of seqs) {
       if (s.split !== split) continue;
-      stats.transcripts++;
-      stats.turns += s.env.length + s.lan.length;
+      enc.stats.transcripts++;
+      enc.stats.turns += s.env.length + s.lan.length;
       images.push(s.image);
-      sequenceTokens(s, (tok, kind) => {
-        const id = ids.get(tok) ?? unk;
-        tokens.push(id);
-        if (kind === 'env') stats.env_tokens++;
-        if (kind === 'lan') stats.lan_tokens++;
-        if (id === unk) stats.unk_tokens++;
-      });
+      sequenceTokens(s, (tok, kind) => enc.push(tok, kind));
     }
-    stats.tokens = tokens.length;
-    out[split] = { data: encodeTokenFile(tokens), stats, images };
+    out[split] = { ...enc.finish(), images };
   }
   return out;
 }
 
-/** A context under construction: ids, ENV positions, and the positions of one word's ENV token. */
-export class ContextBuilder {
-  readonly ids: number[] = [];
-  readonly envPositions: number[] = [];
-  readonly swapPositions: number[] = [];
-  constructor(
-    private readonly ids_: Map<string, number>,
-    private readonly word: string,
-  ) {}
-  private id(tok: string): number {
-    return this.ids_.get(tok) ?? this.ids_.get(UNK)!;
+/** Where the first v<LAN> of a sequence is: line and word index, or null. */
+export function firstMention(s: VisualSeq, word: string): { line: number; word: number } | null {
+  for (let l = 0; l < s.lan.length; l++) {
+    const w = s.lan[l]!.words.indexOf(word);
+    if (w >= 0) return { line: l, word: w };
   }
-  token(tok: string): void {
-    this.ids.push(this.id(tok));
-  }
-  env(words: readonly string[]): void {
-    for (const w of words) {
-      if (w === this.word) this.swapPositions.push(this.ids.length);
-      this.envPositions.push(this.ids.length);
-      this.ids.push(this.id(envToken(w)));
-    }
-  }
-  lan(words: readonly string[]): void {
-    for (const w of words) this.ids.push(this.id(lanToken(w)));
-  }
-  doc(): void {
-    this.token(DOC);
+  return null;
+}
+
+/** Appends language lines `from`..`at.line` of a sequence, the last one cut right before the mention. */
+export function languageUntil(ctx: ContextBuilder, s: VisualSeq, at: { line: number; word: number }, from = 0): void {
+  for (let l = from; l <= at.line; l++) {
+    const line = s.lan[l]!;
+    ctx.speaker(line.role);
+    ctx.lan(l < at.line ? line.words : line.words.slice(0, at.word));
   }
 }
 
-function tally<T>(xs: readonly T[], key: (x: T) => string): Record<string, number> {
-  const m: Record<string, number> = {};
-  for (const x of xs) m[key(x)] = (m[key(x)] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)));
+/** An item's `source`: the sequence key, the dialog's index as `line` (COCO: 0), the split. */
+export function itemSource(s: VisualSeq): EvalItem['source'] {
+  return { kind: 'corpus', file: s.key, line: s.source === 'visdial' ? Number(s.record.match(/\d+/)?.[0] ?? 0) : 0, split: s.split };
+}
+
+/**
+ * A seeded pick among `list` of an element passing `ok` (a few random probes, then a scan from a
+ * random start), or null when none passes.
+ */
+export function pickWhere<T>(list: readonly T[], ok: (x: T) => boolean, rng: Rng): T | null {
+  if (!list.length) return null;
+  for (let tries = 0; tries < 16; tries++) {
+    const x = list[rng.int(list.length)]!;
+    if (ok(x)) return x;
+  }
+  const start = rng.int(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const x = list[(start + i) % list.length]!;
+    if (ok(x)) return x;
+  }
+  return null;
 }
 
 /** Statistics of the visual corpora beyond CorpusStats (which they also fill, so `corpus stats` and the report read them). */
@@ -189,7 +147,6 @@ export function summariseVisual(
   items: readonly EvalItem[],
   words: Map<string, number>,
 ): VisualCorpusStats {
-  const split = (k: keyof SplitStats): number => SPLITS.reduce((a, s) => a + encoded[s].stats[k], 0);
   const perSource = (kind: 'visdial' | 'coco') => {
     const ss = seqs.filter((s) => s.source === kind);
     let env = 0;
@@ -203,7 +160,6 @@ export function summariseVisual(
   const per_corpus: CorpusStats['per_corpus'] = {};
   if (seqs.some((s) => s.source === 'coco')) per_corpus.coco = perSource('coco');
   if (seqs.some((s) => s.source === 'visdial')) per_corpus.visdial = perSource('visdial');
-  const paperWords = PAPER_TARGETS.map((word) => ({ word, env_count: words.get(envToken(word)) ?? 0, lan_count: words.get(lanToken(word)) ?? 0 }));
   const corpusItemWords = new Set(items.map((i) => i.word));
   return {
     transcripts: seqs.length,
@@ -213,20 +169,15 @@ export function summariseVisual(
     turns: seqs.reduce((a, s) => a + s.env.length + s.lan.length, 0),
     env_lines: { caption: seqs.reduce((a, s) => a + s.env.length, 0) },
     env_segments: { before: seqs.reduce((a, s) => a + s.env.length, 0), after: 0 },
-    env_tokens: split('env_tokens'),
-    lan_tokens: split('lan_tokens'),
-    unk_tokens: split('unk_tokens'),
+    env_tokens: splitTotal(encoded, 'env_tokens'),
+    lan_tokens: splitTotal(encoded, 'lan_tokens'),
+    unk_tokens: splitTotal(encoded, 'unk_tokens'),
     vocab_size: vocabSize,
     splits: Object.fromEntries(SPLITS.map((s) => [s, encoded[s].stats])) as Record<SplitName, SplitStats>,
     per_corpus,
-    diagnostics: { total: diagnostics.length, by_severity: tally(diagnostics, (d) => d.severity), by_code: tally(diagnostics, (d) => d.code) },
+    diagnostics: diagnosticSummary(diagnostics),
     targets: { rule: targets.rule, count: targets.words.length, min_env: minEnv, min_lan: minLan },
-    paper_targets: {
-      reaching_min_env_and_lan: paperWords.filter((w) => w.env_count >= minEnv && w.lan_count >= minLan).length,
-      min_env: minEnv,
-      min_lan: minLan,
-      words: paperWords,
-    },
+    paper_targets: paperTargetCoverage(words, minEnv, minLan),
     items: { corpus: items.length, template: 0, words_with_corpus_items: corpusItemWords.size, words_with_template_items: 0 },
     visual: {
       setting,
@@ -246,21 +197,51 @@ export function summariseVisual(
   };
 }
 
-/** Writes the contract files, stats, diagnostics and extra files; then manifest.json with every output's hash. */
-export function writeVisualCorpus(
-  out: string,
-  files: Record<string, string | Uint8Array>,
-  manifest: Record<string, unknown>,
-): void {
-  ensureDir(out);
-  for (const [name, data] of Object.entries(files)) writeFileAtomic(join(out, name), data);
-  writeJson(join(out, 'manifest.json'), {
-    ...manifest,
-    code_version: codeVersion(),
-    outputs: Object.fromEntries(Object.entries(files).map(([name, data]) => [name, sha256(data)])),
-  });
+/** What a visual corpus directory holds besides manifest.json. */
+export interface VisualCorpusOutputs {
+  vocab: string[];
+  encoded: Record<SplitName, Encoded>;
+  targets: TargetsFile;
+  items: readonly EvalItem[];
+  /** Image-grounded corpus: prefix.json. */
+  prefix?: PrefixInfo;
+  stats: VisualCorpusStats;
+  diagnostics: readonly VisualDiagnostic[];
+  seqs: readonly VisualSeq[];
 }
 
-export const jsonText = (v: unknown): string => JSON.stringify(v, null, 2) + '\n';
-export { toJsonl, VISUAL_DIAGNOSTIC_CODES };
+/**
+ * Writes the contract files, prefix.json (image setting), stats.json, diagnostics.jsonl and
+ * sequences.jsonl; then manifest.json: its kind, the given record, the code version and every
+ * output's hash.
+ */
+export function writeVisualCorpus(out: string, o: VisualCorpusOutputs, record: { setting: 'caption' | 'image'; options: object; target_rule: string; inputs: unknown; features?: unknown }): void {
+  const outputs = writeCorpusFiles(out, {
+    ...contractFiles(o.vocab, o.encoded, o.targets, o.items),
+    ...(o.prefix ? { 'prefix.json': jsonText(o.prefix) } : {}),
+    'stats.json': jsonText(o.stats),
+    'diagnostics.jsonl': toJsonl(o.diagnostics as VisualDiagnostic[]),
+    'sequences.jsonl': toJsonl(o.seqs.map((s) => ({ key: s.key, source: s.source, image: s.image, split: s.split }))),
+  });
+  writeJson(join(out, 'manifest.json'), { kind: 'groundlab-visual-corpus', ...record, code_version: codeVersion(), outputs });
+}
+
+/** The options as a manifest records them: inputs by display name (not where the data lives), no output path or progress switch. */
+export function recordedOptions<T extends object>(opts: T, src: VisualSources, overrides: Record<string, unknown> = {}): object {
+  return { ...opts, ...recordedInputs(src), ...overrides, out: undefined, quiet: undefined };
+}
+
+/** The input options as recorded: display names (file or archive:entry), not absolute paths. */
+export function recordedInputs(src: { inputs: { file: string; kind: string }[] }): { visdial: string[]; coco: string[] } {
+  return { visdial: src.inputs.filter((i) => i.kind === 'visdial').map((i) => i.file), coco: src.inputs.filter((i) => i.kind === 'coco').map((i) => i.file) };
+}
+
+/** Progress lines on stderr, unless --quiet. */
+export function builderLog(quiet: boolean, command: string): (line: string) => void {
+  return (line) => {
+    if (!quiet) process.stderr.write(`groundlab ${command}: ${line}\n`);
+  };
+}
+
+export { VISUAL_DIAGNOSTIC_CODES };
 export type { VisualDiagnostics };

@@ -29,11 +29,13 @@ import { ensureDir, sha256File } from '../../util/files.js';
 import { deriveSeed, Rng } from '../../util/rng.js';
 import { FeatureStore, writeFeatures } from '../../vision/features.js';
 import type { PrefixInfo } from '../../vision/prefix.js';
-import { lanToken, speakerToken, SPLITS, UNK, type EvalItem, type SplitName, type TargetsFile } from '../contract.js';
-import { countCooccurrence } from '../targets.js';
-import { drawMismatches, type ItemTarget } from '../items.js';
-import { firstMention, parseOptions, pickWhere, recordedInputs, sampleInOrder, type VisualBuildResult } from './caption-corpus.js';
-import { chooseTargets, ContextBuilder, countTraining, encodeSplits, jsonText, summariseVisual, targetRows, toJsonl, trainUnits, vocabulary, writeVisualCorpus } from './common.js';
+import { DOC, lanToken, SPLITS, type EvalItem, type SplitName, type TargetsFile } from '../contract.js';
+import { parseOptions } from '../corpus-common.js';
+import { ContextBuilder, drawMismatches, sampleInOrder, vocabEncoder, type ItemTarget } from '../items.js';
+import { countCooccurrence, targetsByRule } from '../targets.js';
+import { corpusVocab } from '../vocab.js';
+import type { VisualBuildResult } from './caption-corpus.js';
+import { builderLog, countTraining, encodeSplits, firstMention, itemSource, languageUntil, pickWhere, recordedOptions, summariseVisual, trainUnits, unitTargetRows, writeVisualCorpus } from './common.js';
 import { ImageCorpusOptionsSchema, ROLES, type ImageCorpusOptions, type ImageCorpusOptionsInput } from './options.js';
 import { assignSplits, imageSequences, unitTurns, type VisualSeq } from './sequences.js';
 import { readVisualSources } from './sources.js';
@@ -63,6 +65,7 @@ export function imageItems(seqs: readonly VisualSeq[], targets: readonly ItemTar
   for (const [im, words] of [...described].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     for (const w of words) if (wanted.has(w)) (saying.get(w) ?? saying.set(w, []).get(w)!).push(im);
   }
+  const enc = vocabEncoder(ids);
   const items: EvalItem[] = [];
   for (const target of targets) {
     const v = target.word;
@@ -70,14 +73,10 @@ export function imageItems(seqs: readonly VisualSeq[], targets: readonly ItemTar
     sampleInOrder(cands, opts.items_per_word, opts.seed, 'items', v).forEach((s, k) => {
       const id = `${v}/corpus/${k}`;
       const at = firstMention(s, v)!;
-      const ctx = new ContextBuilder(ids, v);
-      ctx.doc();
+      const ctx = new ContextBuilder(enc, v);
+      ctx.token(DOC);
       // Dialogs keep the rounds before the mention; captioning keeps only the caption that says v.
-      for (let l = s.source === 'coco' ? at.line : 0; l <= at.line; l++) {
-        const line = s.lan[l]!;
-        ctx.token(speakerToken(line.role));
-        ctx.lan(l < at.line ? line.words : line.words.slice(0, at.word));
-      }
+      languageUntil(ctx, s, at, s.source === 'coco' ? at.line : 0);
       const usable = (u: string) => (saying.get(u) ?? []).filter((im) => im !== s.image && (opts.mismatch_pool === 'all' || splitOf.get(im) === s.split));
       const free = (im: string) => !described.get(im)!.has(v);
       const pool = targets.filter((t) => t.word !== v && usable(t.word).some(free));
@@ -86,20 +85,12 @@ export function imageItems(seqs: readonly VisualSeq[], targets: readonly ItemTar
         return;
       }
       const drawn = drawMismatches(id, target, [target, ...pool], opts, opts.seed, { id: () => -1 });
-      items.push({
-        id,
-        word: v,
-        source: { kind: 'corpus', file: s.key, line: s.source === 'visdial' ? Number(s.record.match(/\d+/)?.[0] ?? 0) : 0, split: s.split },
-        context: ctx.ids,
-        target: ids.get(lanToken(v)) ?? ids.get(UNK)!,
-        env_positions: [],
-        swap_positions: [],
-        mismatches: drawn.map((m) => {
-          const im = pickWhere(usable(m.word), free, new Rng(deriveSeed(opts.seed, 'mismatch-image', id, m.word)))!;
-          return { word: m.word, env_id: -1, prefix: im, from: firstSeq.get(im)!.key };
-        }),
-        prefix: s.image,
+      const mismatches = drawn.map((m) => {
+        const im = pickWhere(usable(m.word), free, new Rng(deriveSeed(opts.seed, 'mismatch-image', id, m.word)))!;
+        return { word: m.word, env_id: -1, prefix: im, from: firstSeq.get(im)!.key };
       });
+      // The context has no ENV tokens (env_positions and swap_positions stay empty): the image is the prefix.
+      items.push({ ...ctx.item(id, itemSource(s), mismatches), prefix: s.image });
     });
   }
   return items;
@@ -107,10 +98,8 @@ export function imageItems(seqs: readonly VisualSeq[], targets: readonly ItemTar
 
 /** Builds the image-grounded corpus. Throws UserError on bad options, inputs or features. */
 export async function buildImageCorpus(input: ImageCorpusOptionsInput): Promise<ImageBuildResult> {
-  const opts = parseOptions<ImageCorpusOptions>(ImageCorpusOptionsSchema as never, input, 'image corpus');
-  const log = (s: string) => {
-    if (!opts.quiet) process.stderr.write(`groundlab visdial images: ${s}\n`);
-  };
+  const opts = parseOptions(ImageCorpusOptionsSchema, input, 'image corpus');
+  const log = builderLog(opts.quiet, 'visdial images');
   const src = readVisualSources(opts);
   const store = FeatureStore.read(opts.features, 'none');
   const all = imageSequences(src, { includeCaption: opts.include_caption, cocoCaptioning: opts.coco_dialogs });
@@ -134,12 +123,12 @@ export async function buildImageCorpus(input: ImageCorpusOptionsInput): Promise<
   const co = countCooccurrence(unitTurns(trainSeqs), candidates);
   const env = (w: string) => co.envTurns.get(w) ?? 0;
   const lan = (w: string) => counts.words.get(lanToken(w)) ?? 0;
-  const chosen = chooseTargets(opts, env, lan);
+  const chosen = targetsByRule(opts, env, lan);
   for (const t of chosen.targets) if (!lan(t.word)) src.diagnostics.report('targets', t.word, 'target-not-in-vocab', `"${t.word}" is never said in the training split`);
-  const vocab = vocabulary(counts, chosen.targets, opts, false);
+  const vocab = corpusVocab(counts.roles, counts.words, chosen.targets, opts, true);
   const ids = new Map(vocab.map((t, i) => [t, i]));
   const encoded = encodeSplits(seqs, ids);
-  const rows = targetRows(chosen.targets, seqs, { env, lan }, ids, opts.pmi_pseudocount).map((r) => ({ ...r, env_id: -1 }));
+  const rows = unitTargetRows(chosen.targets, seqs, { env, lan }, ids, opts.pmi_pseudocount).map((r) => ({ ...r, env_id: -1 }));
   const targets: TargetsFile = { rule: chosen.rule, train_turns: trainUnits(seqs), words: rows };
   const items = imageItems(seqs, chosen.targets, opts, ids, (file, record, message) => src.diagnostics.report(file, record, 'no-mismatch-source', message));
 
@@ -174,22 +163,10 @@ export async function buildImageCorpus(input: ImageCorpusOptionsInput): Promise<
   const stats = summariseVisual('image', src, seqs, encoded, vocab.length, diags, targets, opts.min_env, opts.min_lan, items, counts.words);
   writeVisualCorpus(
     opts.out,
+    { vocab, encoded, targets, items, prefix, stats, diagnostics: diags, seqs },
     {
-      'vocab.json': jsonText(vocab),
-      'train.bin': encoded.train.data,
-      'val.bin': encoded.val.data,
-      'test.bin': encoded.test.data,
-      'targets.json': jsonText(targets),
-      'items.jsonl': toJsonl(items),
-      'prefix.json': jsonText(prefix),
-      'stats.json': jsonText(stats),
-      'diagnostics.jsonl': toJsonl(diags),
-      'sequences.jsonl': toJsonl(seqs.map((s) => ({ key: s.key, source: s.source, image: s.image, split: s.split }))),
-    },
-    {
-      kind: 'groundlab-visual-corpus',
       setting: 'image',
-      options: { ...opts, ...recordedInputs(src), features: basename(opts.features), out: undefined, quiet: undefined },
+      options: recordedOptions(opts, src, { features: basename(opts.features) }),
       target_rule: chosen.rule,
       inputs: src.inputs,
       features: { file: basename(opts.features), sha256: sha256File(opts.features), copied: opts.copy_features, images_used: used.size, k: store.k, dim: store.dim },

@@ -17,9 +17,9 @@
  *   VisDial: one dialog, ENV = the caption words, LAN = the dialog words; COCO: one caption each,
  *   ENV = the words of the image's other captions, LAN = that caption's words.
  */
-import { deriveSeed, Rng } from '../../util/rng.js';
 import { UserError } from '../../util/errors.js';
 import { DOC, envToken, lanToken, speakerToken, SPLITS, type SplitName } from '../contract.js';
+import { seededSplit } from '../corpus-common.js';
 import type { Turn } from '../transcript.js';
 import { ROLES } from './options.js';
 import type { VisualSources } from './sources.js';
@@ -49,7 +49,20 @@ export interface VisualSeq {
 
 const allWords = (lines: readonly LanLine[]): string[] => lines.flatMap((l) => l.words);
 
-function dialogLines(d: VisualSources['dialogs'][number]): LanLine[] {
+type Dialog = VisualSources['dialogs'][number];
+type CocoImage = VisualSources['cocoImages'][number];
+/** A sequence's identity and origin: every field but its tokens, units and split. */
+type SeqOrigin = Pick<VisualSeq, 'key' | 'source' | 'image' | 'file' | 'record' | 'fileSplit'>;
+
+function dialogOrigin(d: Dialog): SeqOrigin {
+  return { key: `${d.file}#${d.index}`, source: 'visdial', image: d.image, file: d.file, record: `data.dialogs[${d.index}]`, fileSplit: d.fileSplit };
+}
+
+function cocoOrigin(im: CocoImage): SeqOrigin {
+  return { key: `${im.file}@${im.image}`, source: 'coco', image: im.image, file: im.file, record: `image ${im.image}`, fileSplit: im.fileSplit };
+}
+
+function dialogLines(d: Dialog): LanLine[] {
   const out: LanLine[] = [];
   for (const r of d.rounds) {
     if (r.question.length) out.push({ role: ROLES.question, words: r.question });
@@ -64,12 +77,7 @@ export function captionSequences(src: VisualSources, cocoMode: 'describe' | 'cap
   for (const d of src.dialogs) {
     const lan = dialogLines(d);
     seqs.push({
-      key: `${d.file}#${d.index}`,
-      source: 'visdial',
-      image: d.image,
-      file: d.file,
-      record: `data.dialogs[${d.index}]`,
-      fileSplit: d.fileSplit,
+      ...dialogOrigin(d),
       env: d.caption.length ? [d.caption] : [],
       lan,
       units: [{ env: d.caption, lan: allWords(lan) }],
@@ -78,7 +86,7 @@ export function captionSequences(src: VisualSources, cocoMode: 'describe' | 'cap
   for (const im of src.cocoImages) {
     const caps = im.captions.filter((c) => c.length);
     if (!caps.length) continue;
-    const base = { key: `${im.file}@${im.image}`, source: 'coco' as const, image: im.image, file: im.file, record: `image ${im.image}`, fileSplit: im.fileSplit };
+    const base = cocoOrigin(im);
     if (cocoMode === 'caption-only') {
       seqs.push({ ...base, env: caps, lan: [], units: [{ env: caps.flat(), lan: [] }] });
     } else {
@@ -98,12 +106,7 @@ export function imageSequences(src: VisualSources, opts: { includeCaption: boole
     const talk = dialogLines(d);
     const lan = opts.includeCaption && d.caption.length ? [{ role: ROLES.caption, words: d.caption }, ...talk] : talk;
     seqs.push({
-      key: `${d.file}#${d.index}`,
-      source: 'visdial',
-      image: d.image,
-      file: d.file,
-      record: `data.dialogs[${d.index}]`,
-      fileSplit: d.fileSplit,
+      ...dialogOrigin(d),
       env: [],
       lan,
       units: [{ env: d.caption, lan: allWords(talk) }],
@@ -115,12 +118,7 @@ export function imageSequences(src: VisualSources, opts: { includeCaption: boole
       const caps = im.captions.filter((c) => c.length);
       if (!caps.length) continue;
       seqs.push({
-        key: `${im.file}@${im.image}`,
-        source: 'coco',
-        image: im.image,
-        file: im.file,
-        record: `image ${im.image}`,
-        fileSplit: im.fileSplit,
+        ...cocoOrigin(im),
         env: [],
         lan: caps.map((words) => ({ role: ROLES.description, words })),
         units: caps.map((c, k) => ({ env: caps.filter((_, j) => j !== k).flat(), lan: c })),
@@ -145,21 +143,9 @@ export function assignSplits(seqs: Omit<VisualSeq, 'split'>[], mode: 'shuffle' |
     if (missing) throw new UserError(`--split_mode official: the split of ${missing.file} is unknown (no "split" field and no train/val/test in its name); use --split_mode shuffle`);
     splitOf = (s) => s.fileSplit as SplitName;
   } else {
-    const total = fractions.reduce((a, b) => a + b, 0);
-    if (!(total > 0)) throw new UserError('--split fractions must not all be zero');
-    const images = [...new Set(seqs.map((s) => s.image))].sort(cmp);
-    const n = images.length;
-    const shuffled = new Rng(deriveSeed(seed, 'split')).shuffle(images.slice());
-    let nVal = Math.round((n * fractions[1]!) / total);
-    let nTest = Math.round((n * fractions[2]!) / total);
-    if (fractions[1]! > 0 && nVal === 0 && n >= 3) nVal = 1;
-    if (fractions[2]! > 0 && nTest === 0 && n >= 3) nTest = 1;
-    if (nVal + nTest >= n) {
-      nVal = Math.min(nVal, Math.max(0, n - 1 - nTest));
-      nTest = Math.min(nTest, Math.max(0, n - 1 - nVal));
-    }
+    const parts = seededSplit([...new Set(seqs.map((s) => s.image))].sort(cmp), fractions, seed);
     const split = new Map<string, SplitName>();
-    shuffled.forEach((im, i) => split.set(im, i < nVal ? 'val' : i < nVal + nTest ? 'test' : 'train'));
+    for (const sp of SPLITS) for (const im of parts[sp]) split.set(im, sp);
     splitOf = (s) => split.get(s.image)!;
   }
   const out = seqs.map((s) => ({ ...s, split: splitOf(s) }));
