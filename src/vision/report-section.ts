@@ -18,6 +18,7 @@ import type { Row } from '../report/html.js';
 import { readJson } from '../util/files.js';
 import type { VisualCorpusStats } from '../data/visdial/common.js';
 import type { PrefixInfo } from './prefix.js';
+import { VISUAL_INTERVENTION_FILE, VISUAL_INTERVENTION_NUMERIC } from './visual-heads.js';
 import { VISUAL_SALIENCY_FILE } from './visual-saliency.js';
 
 const fmtP = (p: unknown): string => {
@@ -163,6 +164,26 @@ export const visualDialogSection: StudyReportSection = {
         ),
         'Share of the prediction row\'s saliency (|Σ_h A ⊙ ∂L/∂A| for attention models, |gradient × input| for the LSTM) on the ENV positions (caption tokens, or the k image-feature positions), per layer, at the last checkpoint, averaged over matched items. Positions differ between settings (a caption has about 10 tokens, an image 49 feature positions), so compare shapes over layers rather than levels.',
       );
+    }
+    // Aggregate heads zero-ablated vs random controls (vision/visual-heads.ts), when computed.
+    const iv: Row[] = [];
+    for (const s of settings) for (const r of readCsvTable(join(s.dir, 'eval', VISUAL_INTERVENTION_FILE), VISUAL_INTERVENTION_NUMERIC)) iv.push({ ...r, setting: s.title });
+    if (iv.length) {
+      b.table(iv, {
+        caption: 'Aggregate heads at the last checkpoint (attention models; the LSTM has none), on the matched items of the saliency: threshold:0.3 selects heads whose mean ENV share of the prediction row\'s saliency is at least 0.30, top:K the 10% of heads with the highest share. Mean surprisal of the target with no head ablated, with the selected heads zeroed (attn.z / mixer.z, every position), and with as many random other heads zeroed (mean of 20 seeded draws; fewer heads when fewer others remain, see control_size); p: one-sided paired t-test over items, ablated > control. ENV positions fill a large part of the image-grounded contexts (uniform_share in visual_intervention.csv), so the threshold selects many heads there.',
+        columns: [
+          { key: 'setting', label: 'setting' },
+          { key: 'label', label: 'model' },
+          { key: 'seed', label: 'seed' },
+          { key: 'selection', label: 'selection' },
+          { key: 'n_heads', label: 'heads', align: 'right' },
+          { key: 'mean_layer', label: 'mean layer', format: (x) => (Number.isFinite(Number(x)) ? Number(x).toFixed(1) : 'NA'), align: 'right' },
+          { key: 'intervened', label: 'ablated', format: f3, align: 'right' },
+          { key: 'control', label: 'control', format: f3, align: 'right' },
+          { key: 'original', label: 'unablated', format: f3, align: 'right' },
+          { key: 'p', label: 'p', format: fmtP, align: 'right' },
+        ],
+      });
     }
     const kv: Record<string, unknown> = {};
     for (const s of settings) {

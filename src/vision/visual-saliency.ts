@@ -35,30 +35,35 @@ export interface VisualSaliencyRow {
 }
 
 /**
- * Saliency rows (means over items) of one model on a corpus's matched items, capped at `maxItems`
- * (in file order). Contexts longer than `maxLen` tokens (the training context) keep their last
- * tokens; an item whose ENV tokens were all cut away is left out.
+ * The matched items of a corpus as the mechanistic analyses read them, capped at `maxItems` (in file
+ * order): contexts longer than `maxLen` tokens (the training context) keep their last tokens, and an
+ * item whose ENV tokens were all cut away is left out (caption-grounded); image-grounded items are
+ * pointer contexts of a PrefixPointerModel around `model` (returned as `model`: score the items with
+ * it), whose ENV positions are the k feature positions.
  */
-export function corpusSaliency(model: LanguageModel, corpusDir: string, maxLen: number, maxItems = 200): { rows: Omit<VisualSaliencyRow, 'setting' | 'label' | 'arch' | 'seed' | 'step'>[]; items: number } {
+export function visualItems(model: LanguageModel, corpusDir: string, maxLen: number, maxItems = 200): { model: LanguageModel; items: SaliencyItem[]; padId: number; setting: 'caption' | 'image' } {
   const corpus = loadCorpus(corpusDir);
   const items = loadItems(corpusDir).filter((i) => i.source.kind === 'corpus').slice(0, maxItems);
   const prefix = loadPrefixCorpus(corpus);
-  let m: LanguageModel = model;
-  let sal: SaliencyItem[];
   if (prefix) {
     const pm = new PrefixPointerModel(model, prefix.store);
-    m = pm;
-    sal = items.filter((i) => i.prefix !== undefined).map((i) => ({ context: pm.pointerContext(i.prefix!, i.context.slice(-maxLen)), target: i.target, envPositions: pm.envPositions() }));
-  } else {
-    sal = items
-      .map((i) => {
-        const cut = Math.max(0, i.context.length - maxLen);
-        return { context: i.context.slice(cut), target: i.target, envPositions: i.env_positions.filter((p) => p >= cut).map((p) => p - cut) };
-      })
-      .filter((i) => i.envPositions.length);
+    const sal = items.filter((i) => i.prefix !== undefined).map((i) => ({ context: pm.pointerContext(i.prefix!, i.context.slice(-maxLen)), target: i.target, envPositions: pm.envPositions() }));
+    return { model: pm, items: sal, padId: corpus.padId, setting: 'image' };
   }
+  const sal = items
+    .map((i) => {
+      const cut = Math.max(0, i.context.length - maxLen);
+      return { context: i.context.slice(cut), target: i.target, envPositions: i.env_positions.filter((p) => p >= cut).map((p) => p - cut) };
+    })
+    .filter((i) => i.envPositions.length);
+  return { model, items: sal, padId: corpus.padId, setting: 'caption' };
+}
+
+/** Saliency rows (means over items) of one model on a corpus's matched items (visualItems). */
+export function corpusSaliency(model: LanguageModel, corpusDir: string, maxLen: number, maxItems = 200): { rows: Omit<VisualSaliencyRow, 'setting' | 'label' | 'arch' | 'seed' | 'step'>[]; items: number } {
+  const { model: m, items: sal, padId } = visualItems(model, corpusDir, maxLen, maxItems);
   if (!sal.length) return { rows: [], items: 0 };
-  const res = computeSaliency(m, sal, { padId: corpus.padId, batchSize: 16 });
+  const res = computeSaliency(m, sal, { padId, batchSize: 16 });
   const rows = meanHeadSaliency(res.rows).map((a) => ({ layer: a.layer, head: a.head, env_share: a.envShare, env_flow: a.envFlow, n_items: a.n }));
   return { rows, items: sal.length };
 }

@@ -33,6 +33,9 @@ describe('reproduceVisual', () => {
       const sal = readFileSync(join(dir, 'eval', 'visual_saliency.csv'), 'utf8').trim().split('\n');
       expect(sal[0]).toBe('setting,label,arch,seed,step,layer,head,env_share,env_flow,n_items');
       expect(sal.length).toBe(1 + 2 * 3); // 2 layers × (2 heads + the layer flow)
+      const iv = readFileSync(join(dir, 'eval', 'visual_intervention.csv'), 'utf8').trim().split('\n');
+      expect(iv.length).toBe(1 + 2); // gpt2: threshold:0.3 and top:1
+      expect(readJson<{ runs: { saliency_reused: boolean }[] }>(join(dir, 'eval', 'visual_intervention.json')).runs.map((x) => x.saliency_reused)).toEqual([true]);
     }
     expect(readJson<{ settings: Record<string, string | null> }>(join(out, 'visual.json')).settings).toEqual({ caption: '.', image: 'image' });
     expect(r.caption.headline[0]!.label).toBe('gpt2');
@@ -42,6 +45,7 @@ describe('reproduceVisual', () => {
     expect(html).toContain('image-grounded');
     expect(html).toContain('Image-grounded: matched vs mismatched image');
     expect(html).toContain('Where the environment enters');
+    expect(html).toContain('Aggregate heads at the last checkpoint');
     // Re-running finds everything done: no run is trained again, no checkpoint evaluated again.
     const finished = (dir: string) => readJson<{ status: string; finished_at: string }>(join(dir, 'runs', 'gpt2-s42', 'manifest.json'));
     const before = [finished(out), finished(join(out, 'image'))];
