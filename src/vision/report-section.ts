@@ -20,6 +20,7 @@ import { fixedColumn, MODEL_COLUMN, pColumn } from '../report/table-format.js';
 import { readJson } from '../util/files.js';
 import type { VisualCorpusStats } from '../data/visdial/common.js';
 import type { PrefixInfo } from './prefix.js';
+import { VISUAL_INTERVENTION_FILE, VISUAL_INTERVENTION_NUMERIC } from './visual-heads.js';
 import { VISUAL_SALIENCY_FILE } from './visual-saliency.js';
 
 interface Setting {
@@ -138,7 +139,7 @@ export const visualDialogSection: StudyReportSection = {
     }
     // Saliency ENV share per layer (vision/visual-saliency.ts), when computed.
     const sal: Row[] = [];
-    for (const s of settings) for (const r of readCsvTable(join(s.dir, 'eval', VISUAL_SALIENCY_FILE), ['seed', 'step', 'layer', 'head', 'env_share', 'env_flow', 'n_items'])) if (r.head === -1) sal.push({ ...r, setting: s.title, layer: (r.layer as number) + 1 });
+    for (const s of settings) for (const r of readCsvTable(join(s.dir, 'eval', VISUAL_SALIENCY_FILE), ['seed', 'step', 'layer', 'head', 'env_share', 'env_flow', 'n_items'])) if (r.unit === 'layer') sal.push({ ...r, setting: s.title });
     if (sal.length) {
       const found = new Set(sal.map((r) => String(r.label)));
       const ls = [...ctx.labels.filter((l) => found.has(l)), ...[...found].filter((l) => !ctx.labels.includes(l))];
@@ -151,6 +152,26 @@ export const visualDialogSection: StudyReportSection = {
         ),
         'Share of the prediction row\'s saliency (|Σ_h A ⊙ ∂L/∂A| for attention models, |gradient × input| for the LSTM) on the ENV positions (caption tokens, or the k image-feature positions), per layer, at the last checkpoint, averaged over matched items. Positions differ between settings (a caption has about 10 tokens, an image 49 feature positions), so compare shapes over layers rather than levels.',
       );
+    }
+    // Aggregate heads zero-ablated vs random controls (vision/visual-heads.ts), when computed.
+    const iv: Row[] = [];
+    for (const s of settings) for (const r of readCsvTable(join(s.dir, 'eval', VISUAL_INTERVENTION_FILE), VISUAL_INTERVENTION_NUMERIC)) iv.push({ ...r, setting: s.title });
+    if (iv.length) {
+      b.table(iv, {
+        caption: 'Aggregate heads at the last checkpoint (attention models; the LSTM has none), on the matched items of the saliency: threshold:0.3 selects heads whose mean ENV share of the prediction row\'s saliency is at least 0.30, top:K the 10% of heads with the highest share. Mean surprisal of the target with no head ablated, with the selected heads zeroed (attn.z / mixer.z, every position), and with as many random other heads zeroed (mean of 20 seeded draws; fewer heads when fewer others remain, see control_size); p: one-sided paired t-test over items, ablated > control. ENV positions fill a large part of the image-grounded contexts (uniform_share in visual_intervention.csv), so the threshold selects many heads there.',
+        columns: [
+          'setting',
+          MODEL_COLUMN,
+          'seed',
+          'selection',
+          { key: 'n_heads', label: 'heads', align: 'right' },
+          fixedColumn('mean_layer', 'mean layer', 1),
+          fixedColumn('intervened', 'ablated', 3),
+          fixedColumn('control', 'control', 3),
+          fixedColumn('original', 'unablated', 3),
+          pColumn('p', 'p'),
+        ],
+      });
     }
     const kv: Record<string, unknown> = {};
     for (const s of settings) {

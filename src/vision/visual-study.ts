@@ -11,6 +11,9 @@
  *   STUDY/visual.json       what was built from what (inputs, corpus options, features)
  *   STUDY/eval/visual_saliency.csv, STUDY/image/eval/visual_saliency.csv   saliency ENV share per
  *                           layer and head at each run's last checkpoint (vision/visual-saliency.ts)
+ *   STUDY/eval/visual_heads.csv, visual_intervention.csv (+ .json), and the same in STUDY/image/eval/
+ *                           aggregate heads and their zero-ablation against random controls, on the
+ *                           same items at the same checkpoints (vision/visual-heads.ts; not the LSTM)
  *   STUDY/report.html       the report: the standard sections draw the caption-grounded study, the
  *                           "Visual dialog" section both settings side by side (vision/report-section.ts)
  * Resumable like `reproduce`: corpora and features are built once (delete them to rebuild), complete
@@ -27,6 +30,7 @@ import { UserError } from '../util/errors.js';
 import { ensureDir, readJson, writeJson } from '../util/files.js';
 import { packageRoot } from '../util/version.js';
 import { encodeImages } from './encode.js';
+import { studyVisualHeads } from './visual-heads.js';
 import { studyVisualSaliency } from './visual-saliency.js';
 
 /**
@@ -61,7 +65,7 @@ export interface VisualReproduceResult {
   image: ReproduceResult | null;
   report: string | null;
   features: string | null;
-  seconds: { features: number; corpora: number; caption: number; image: number; saliency: number; report: number; total: number };
+  seconds: { features: number; corpora: number; caption: number; image: number; saliency: number; heads: number; report: number; total: number };
 }
 
 const built = (dir: string) => existsSync(join(dir, 'manifest.json')) && existsSync(join(dir, 'vocab.json'));
@@ -82,7 +86,7 @@ export async function reproduceVisual(opts: VisualReproduceOptions): Promise<Vis
   const stages = new Set<Stage>(opts.stages ?? STAGES);
   const cdi = findShared('../shared/data/cdi/English_American_WS.csv');
   const common = { visdial: opts.visdial.map((p) => resolve(p)), coco: opts.coco.map((p) => resolve(p)), ...(cdi ? { cdi } : {}), ...VISDIAL_PRESET_CORPUS, ...(opts.corpusOptions ?? {}), quiet: opts.quiet };
-  const seconds = { features: 0, corpora: 0, caption: 0, image: 0, saliency: 0, report: 0, total: 0 };
+  const seconds = { features: 0, corpora: 0, caption: 0, image: 0, saliency: 0, heads: 0, report: 0, total: 0 };
 
   // 1. Features: given, or computed once from --images into STUDY/features.safetensors.
   let t = Date.now();
@@ -118,8 +122,8 @@ export async function reproduceVisual(opts: VisualReproduceOptions): Promise<Vis
 
   // 3. The two studies through the standard reproduce (train + eval); the report comes last.
   // Training and evaluation through reproduce; corpora are built here, the report comes last (one for
-  // both), and the saliency of step 4 stands for the mechanistic suite (run "groundlab analyze --study
-  // STUDY" for the full suite on the caption-grounded study; the image study's items need prefixes).
+  // both), and the saliency and heads of steps 4-5 stand for the mechanistic suite (run "groundlab analyze
+  // --study STUDY" for the full suite on the caption-grounded study; the image study's items need prefixes).
   const base: ReproduceOptions = { ...opts, preset, stages: [...stages].filter((s) => s === 'train' || s === 'eval'), writeReport: undefined, log };
   t = Date.now();
   log('caption-grounded study');
@@ -135,11 +139,20 @@ export async function reproduceVisual(opts: VisualReproduceOptions): Promise<Vis
 
   // 4. Where the environment enters (saliency ENV share per layer at each run's last checkpoint).
   t = Date.now();
-  if (stages.has('eval')) {
-    studyVisualSaliency(dir, 'caption');
-    if (features) studyVisualSaliency(imageDir, 'image');
-  }
+  const saliency = { caption: stages.has('eval') ? studyVisualSaliency(dir, 'caption') : [], image: stages.has('eval') && features ? studyVisualSaliency(imageDir, 'image') : [] };
   seconds.saliency = (Date.now() - t) / 1000;
+
+  // 5. Aggregate heads and their ablation against random controls (attention models), from the saliency above.
+  t = Date.now();
+  if (stages.has('eval')) {
+    const settings: [string, string, typeof saliency.caption][] = [['caption', dir, saliency.caption]];
+    if (features) settings.push(['image', imageDir, saliency.image]);
+    for (const [setting, sdir, rows] of settings) {
+      const r = studyVisualHeads(sdir, setting, { saliency: rows });
+      for (const run of r.runs) if (run.status === 'skipped') log(`heads (${setting}): ${run.label} seed ${run.seed} skipped: ${run.reason}`);
+    }
+  }
+  seconds.heads = (Date.now() - t) / 1000;
 
   t = Date.now();
   let report: string | null = null;

@@ -102,7 +102,7 @@ async function runVisual(o: ReproduceCliOptions): Promise<void> {
     console.log(formatHeadline(res.image.headline));
   }
   const s = res.seconds;
-  console.log(`time: features ${s.features.toFixed(0)} s, corpora ${s.corpora.toFixed(0)} s, caption study ${s.caption.toFixed(0)} s, image study ${s.image.toFixed(0)} s, saliency ${s.saliency.toFixed(0)} s, report ${s.report.toFixed(0)} s, total ${s.total.toFixed(0)} s`);
+  console.log(`time: features ${s.features.toFixed(0)} s, corpora ${s.corpora.toFixed(0)} s, caption study ${s.caption.toFixed(0)} s, image study ${s.image.toFixed(0)} s, saliency ${s.saliency.toFixed(0)} s, heads ${s.heads.toFixed(0)} s, report ${s.report.toFixed(0)} s, total ${s.total.toFixed(0)} s`);
   await finish(res.report, o.check, [...res.caption.failures, ...(res.image?.failures ?? [])]);
 }
 
