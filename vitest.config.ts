@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Writes the hand-written CHAT snippets to test/fixtures/chat/ (not committed as files).
+    globalSetup: ['test/setup/chat-fixtures.ts'],
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
