@@ -39,7 +39,7 @@ import { ensureDir, readJson, sha256, sha256File, toJsonl, writeCsv, writeFileAt
 import { Progress } from '../util/progress.js';
 import { codeVersion } from '../util/version.js';
 import { prepareItems } from './grounding.js';
-import { aggregateHeads, headScores, interventionTest, topHeads } from './heads.js';
+import { aggregateHeads, type HeadScore, headScores, type InterventionResult, interventionTest, topHeads } from './heads.js';
 import { defaultLensConfig, type LensTrainConfig, lensKL, lensSurprisal, trainTunedLens, TunedLens, unembedHash } from './lens.js';
 import * as T from './mechanistic-tables.js';
 import { aggregateMechanistic, type MechanisticAggregate } from './mechanistic-study.js';
@@ -597,41 +597,43 @@ export function headSelections(opts: Pick<MechanisticOptions, 'threshold' | 'top
   return rules;
 }
 
-function headsStep(model: LanguageModel, items: MechItem[], raw: HeadSaliency[], base: Base, opts: MechanisticOptions): HeadsPart {
-  const scores = headScores(raw);
+export interface HeadSelectionOptions extends Pick<MechanisticOptions, 'threshold' | 'top' | 'draws' | 'controlSeed' | 'layerMatched'> {
+  batchSize?: number;
+  padId?: number;
+}
+
+export interface HeadSelectionTable {
+  rule: string;
+  result: InterventionResult;
+  /** One row per head: 1-based layer and head, ENV share and flow, aggregate (1: chosen by the rule). */
+  heads: Record<string, unknown>[];
+  /** The SPEC §1 table row of this rule: heads as L{layer}H{head}, the three surprisals, the paired test. */
+  intervention: Record<string, unknown>;
+}
+
+/**
+ * Every selection rule (threshold, top-K) over the head scores, each rule's heads zero-ablated against
+ * random controls on the items, and the table rows: shared by the CHILDES suite and the visual settings.
+ */
+export function headSelectionTables(model: LanguageModel, items: readonly { context: ArrayLike<number>; target: number }[], scores: readonly HeadScore[], opts: HeadSelectionOptions): HeadSelectionTable[] {
   const total = model.nLayers * model.nHeads;
-  const heads: Record<string, unknown>[] = [];
-  const intervention: Record<string, unknown>[] = [];
-  const itemRows: Record<string, unknown>[] = [];
-  const seenRules = new Set<string>();
-  for (const r of headSelections(opts)) {
-    const sel = parseSelection(r, total);
-    if (seenRules.has(sel.rule)) continue;
-    seenRules.add(sel.rule);
-    const selection = sel.rule;
+  const rules = [...new Map(headSelections(opts).map((r) => parseSelection(r, total)).map((sel) => [sel.rule, sel] as const)).values()];
+  const contexts = items.map((it) => ({ context: it.context, target: it.target }));
+  return rules.map((sel) => {
     const chosen = sel.kind === 'top' ? topHeads(scores, sel.value) : aggregateHeads(scores, sel.value);
     const isChosen = new Set(chosen.map((h) => `${h.layer}/${h.head}`));
-    for (const s of scores) {
-      heads.push({
-        ...base,
-        layer: s.layer + 1,
-        head: s.head + 1,
-        n_items: items.length,
-        env_share: r6(s.envShare),
-        env_flow: sig4(s.envFlow),
-        aggregate: isChosen.has(`${s.layer}/${s.head}`) ? 1 : 0,
-        selection,
-      });
-    }
-    const res = interventionTest(
-      model,
-      items.map((it) => ({ context: it.context, target: it.target })),
-      chosen,
-      { draws: opts.draws ?? 20, seed: opts.controlSeed ?? 1, layerMatched: opts.layerMatched ?? false, batchSize: 64 },
-    );
-    intervention.push({
-      ...base,
-      selection,
+    const res = interventionTest(model, contexts, chosen, { draws: opts.draws ?? 20, seed: opts.controlSeed ?? 1, layerMatched: opts.layerMatched ?? false, batchSize: opts.batchSize ?? 64, padId: opts.padId });
+    const heads = scores.map((s) => ({
+      layer: s.layer + 1,
+      head: s.head + 1,
+      n_items: items.length,
+      env_share: r6(s.envShare),
+      env_flow: sig4(s.envFlow),
+      aggregate: isChosen.has(`${s.layer}/${s.head}`) ? 1 : 0,
+      selection: sel.rule,
+    }));
+    const intervention = {
+      selection: sel.rule,
       threshold: sel.kind === 'threshold' ? sel.value : NaN,
       n_heads: chosen.length,
       heads: chosen.map((h) => `L${h.layer + 1}H${h.head + 1}`).join(';'),
@@ -647,19 +649,27 @@ function headsStep(model: LanguageModel, items: MechItem[], raw: HeadSaliency[],
       draws: res.controlSets,
       control_size: res.controlSize,
       layer_matched: opts.layerMatched ? 1 : 0,
-    });
-    items.forEach((it, i) =>
-      itemRows.push({
-        ...base,
-        selection,
-        item: it.id,
-        word: it.word,
-        original: r6(res.perItem.original[i]!),
-        intervened: r6(res.perItem.intervened[i]!),
-        control: r6(res.perItem.control[i]!), // NaN (NA) without controls
-      }),
-    );
-  }
+    };
+    return { rule: sel.rule, result: res, heads, intervention };
+  });
+}
+
+function headsStep(model: LanguageModel, items: MechItem[], raw: HeadSaliency[], base: Base, opts: MechanisticOptions): HeadsPart {
+  const { threshold, top, draws, controlSeed, layerMatched } = opts;
+  const tables = headSelectionTables(model, items, headScores(raw), { threshold, top, draws, controlSeed, layerMatched });
+  const heads = tables.flatMap((t) => t.heads.map((r) => ({ ...base, ...r })));
+  const intervention = tables.map((t) => ({ ...base, ...t.intervention }));
+  const itemRows = tables.flatMap(({ rule, result: res }) =>
+    items.map((it, i) => ({
+      ...base,
+      selection: rule,
+      item: it.id,
+      word: it.word,
+      original: r6(res.perItem.original[i]!),
+      intervened: r6(res.perItem.intervened[i]!),
+      control: r6(res.perItem.control[i]!), // NaN (NA) without controls
+    })),
+  );
   return { heads, intervention, itemRows };
 }
 

@@ -31,8 +31,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from '../engine/index.js';
-import { ablationHooks, aggregateHeads, type HeadScore, headScores, interventionTest, itemSurprisal, topHeads } from '../analysis/heads.js';
-import { headSelections, parseSelection, uniformEnvShare } from '../analysis/mechanistic.js';
+import { ablationHooks, type HeadScore, headScores, itemSurprisal } from '../analysis/heads.js';
+import { headSelections, headSelectionTables, uniformEnvShare } from '../analysis/mechanistic.js';
 import { computeSaliency, type SaliencyItem } from '../analysis/saliency.js';
 import { discoverRuns, readStudy, studyCorpusDir } from '../analysis/study.js';
 import type { LanguageModel } from '../models/types.js';
@@ -63,7 +63,6 @@ export interface VisualHeadsOptions {
 }
 
 const r6 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x);
-const sig4 = (x: number) => (x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(4)));
 
 /**
  * Throws unless one forward of `model` on `item` reaches the z hook point of every layer (the
@@ -110,51 +109,10 @@ export function visualHeads(model: LanguageModel, corpusDir: string, maxLen: num
     ? given.map((r) => ({ layer: r.layer, head: r.head, envShare: r.env_share, envFlow: r.env_flow })).sort((a, b) => a.layer - b.layer || a.head - b.head)
     : headScores(computeSaliency(m, items, { padId, batchSize: 16 }).rows);
 
-  const heads: Record<string, unknown>[] = [];
-  const intervention: Record<string, unknown>[] = [];
-  const seen = new Set<string>();
-  const uniform = r6(uniformShare);
-  for (const rule of headSelections({ threshold: opts.threshold, top: opts.top })) {
-    const sel = parseSelection(rule, total);
-    if (seen.has(sel.rule)) continue;
-    seen.add(sel.rule);
-    const chosen = sel.kind === 'top' ? topHeads(scores, sel.value) : aggregateHeads(scores, sel.value);
-    const isChosen = new Set(chosen.map((h) => `${h.layer}/${h.head}`));
-    for (const s of scores) {
-      heads.push({
-        layer: s.layer + 1,
-        head: s.head + 1,
-        n_items: items.length,
-        env_share: r6(s.envShare),
-        env_flow: sig4(s.envFlow),
-        aggregate: isChosen.has(`${s.layer}/${s.head}`) ? 1 : 0,
-        selection: sel.rule,
-        uniform_share: uniform,
-      });
-    }
-    const res = interventionTest(
-      m,
-      items.map((it) => ({ context: it.context, target: it.target })),
-      chosen,
-      { draws: opts.draws ?? 20, seed: opts.controlSeed ?? 1, layerMatched: false, batchSize: opts.batchSize ?? 64, padId },
-    );
-    intervention.push({
-      selection: sel.rule,
-      n_heads: chosen.length,
-      heads: chosen.map((h) => `L${h.layer + 1}H${h.head + 1}`).join(';'),
-      mean_layer: chosen.length ? r6(res.meanLayer) : NaN,
-      n_items: items.length,
-      original: r6(res.original),
-      intervened: r6(res.intervened),
-      control: r6(res.control),
-      diff: r6(res.intervened - res.control),
-      t: r6(res.tStatistic),
-      p: res.pValue,
-      wilcoxon_p: res.wilcoxonP,
-      control_size: res.controlSize,
-      uniform_share: uniform,
-    });
-  }
+  const uniform = { uniform_share: r6(uniformShare) };
+  const tables = headSelectionTables(m, items, scores, { threshold: opts.threshold, top: opts.top, draws: opts.draws, controlSeed: opts.controlSeed, layerMatched: false, batchSize: opts.batchSize, padId });
+  const heads = tables.flatMap((t) => t.heads.map((r) => ({ ...r, ...uniform })));
+  const intervention = tables.map((t) => ({ ...t.intervention, ...uniform }));
   return { heads, intervention, items: items.length, uniformShare, saliencyReused: reuse };
 }
 
