@@ -78,7 +78,8 @@ export function itemSurprisal(model: LanguageModel, items: readonly SurprisalIte
   E.noGrad(() => {
     for (const batch of paddedBatches(items, opts.batchSize ?? 64, opts.padId)) {
       E.tidy(() => {
-        const logits = E.withHooks(hooks, () => model.forward(batch, { logitRows: batch.lastRows }), { strict: false });
+        // Strict: a hook whose point the forward never reaches (e.g. through a wrapper model) is an error, not a silent no-op.
+        const logits = E.withHooks(hooks, () => model.forward(batch, { logitRows: batch.lastRows }));
         const l = E.crossEntropy(logits, batch.targets, { reduction: 'none' });
         batch.idx.forEach((i, b) => (out[i] = l.data[b]!));
       });

@@ -13,8 +13,8 @@
  *               position (analysis/heads.ts), against 20 seeded random control sets of as many other
  *               heads; paired tests over items (intervened vs control, one-sided)
  *
- * Before ablating, one forward through the (wrapped) model must reach every layer's z hook point, so
- * ablation cannot silently do nothing on the pointer contexts. The LSTM has no heads: its runs are
+ * Ablation hooks are strict (analysis/heads.ts itemSurprisal): a z hook point the (wrapped) model never
+ * reaches is an error, so ablation cannot silently do nothing on the pointer contexts. The LSTM has no heads: its runs are
  * skipped, with the reason recorded in the manifest.
  *
  * Tables (column conventions of the CHILDES suite's heads.csv / intervention.csv: `layer` and `head`
@@ -31,9 +31,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from '../engine/index.js';
-import { ablationHooks, type HeadScore, headScores, itemSurprisal } from '../analysis/heads.js';
+import { type HeadScore, headScores } from '../analysis/heads.js';
 import { headSelections, headSelectionTables, uniformEnvShare } from '../analysis/mechanistic.js';
-import { computeSaliency, type SaliencyItem } from '../analysis/saliency.js';
+import { computeSaliency } from '../analysis/saliency.js';
 import { discoverRuns, readStudy, studyCorpusDir } from '../analysis/study.js';
 import type { LanguageModel } from '../models/types.js';
 import { listCheckpoints, loadCheckpoint } from '../train/checkpoint.js';
@@ -64,23 +64,6 @@ export interface VisualHeadsOptions {
 
 const r6 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x);
 
-/**
- * Throws unless one forward of `model` on `item` reaches the z hook point of every layer (the
- * points ablationHooks writes to); checks that ablation acts through wrappers such as PrefixPointerModel.
- */
-export function checkAblationHookPoints(model: LanguageModel, item: SaliencyItem, padId = 0): string[] {
-  const names = ablationHooks(
-    model,
-    Array.from({ length: model.nLayers }, (_, layer) => ({ layer, head: 0 })),
-  ).map((h) => h.name as string);
-  E.withHooks(
-    names.map((name) => ({ name, forward: () => undefined })),
-    () => itemSurprisal(model, [item], [], { padId }),
-    { strict: true }, // throws if a name was never reached
-  );
-  return names;
-}
-
 export interface VisualHeadsResult {
   /** Rows without the run key (setting, label, arch, seed, step). */
   heads: Record<string, unknown>[];
@@ -100,7 +83,6 @@ export function visualHeads(model: LanguageModel, corpusDir: string, maxLen: num
   const { model: m, items, padId } = visualItems(model, corpusDir, maxLen, opts.maxItems);
   const uniformShare = uniformEnvShare(items);
   if (!items.length) return { heads: [], intervention: [], items: 0, uniformShare, saliencyReused: false };
-  checkAblationHookPoints(m, items[0]!, padId);
 
   const total = m.nLayers * m.nHeads;
   const given = (opts.saliency ?? []).filter((r) => r.head >= 0);
