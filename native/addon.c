@@ -371,6 +371,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   gl_register_ssd(env, exports);
   gl_register_lstm(env, exports);
+  gl_register_attention(env, exports);
   return exports;
 }
 
