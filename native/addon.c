@@ -7,6 +7,7 @@
 
 FN(setThreads) { ARGS(1); gl_set_threads((int)LNG(env, argv[0])); return NULL; }
 FN(getThreads) { return mknum(env, gl_threads); }
+FN(gemmSplit) { ARGS(1); return mknum(env, gl_gemm_split((int)LNG(env, argv[0]))); }
 FN(hasOpenBLAS) { napi_value r; napi_get_boolean(env, gl_have_openblas(), &r); return r; }
 
 /* gemm(ta, tb, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc) */
@@ -361,7 +362,7 @@ FN(cumsum) {
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      EXPORT(setThreads), EXPORT(getThreads), EXPORT(hasOpenBLAS), EXPORT(gemm), EXPORT(gemmBatched),
+      EXPORT(setThreads), EXPORT(getThreads), EXPORT(hasOpenBLAS), EXPORT(gemmSplit), EXPORT(gemm), EXPORT(gemmBatched),
       EXPORT(fill), EXPORT(copy), EXPORT(binary), EXPORT(binaryBwd), EXPORT(axpby), EXPORT(affine),
       EXPORT(unary), EXPORT(unaryBwd), EXPORT(softmax), EXPORT(softmaxBwd), EXPORT(logSoftmax),
       EXPORT(logSoftmaxBwd), EXPORT(crossEntropy), EXPORT(layerNorm), EXPORT(layerNormBwd), EXPORT(rmsNorm),

@@ -6,6 +6,7 @@
  */
 #include "gl.h"
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef GL_HAVE_OPENBLAS
@@ -17,20 +18,50 @@ int gl_have_openblas(void) { return 0; }
 
 int gl_threads = 1;
 
+/* GEMM split (default on; GROUNDLAB_GEMM_SPLIT=0 or gemmSplit(0) restores OpenBLAS's own threading).
+ * At the cpu preset's shapes (K or N = 128..512, M = 4096) single-threaded OpenBLAS runs at ~93% of
+ * its square-GEMM speed, but its own 2-thread split was measured slower than 1 thread on this
+ * 2-core machine under load (bench/workers/gemm-shapes.ts). So OpenBLAS stays single-threaded and
+ * gl_gemm splits C's longer side in two (or gl_threads) on our OpenMP team, one plain
+ * single-threaded sgemm per part. Each element of C still gets the whole K reduction in one sgemm. */
+static int gemm_split = -1;
+
+static int split_on(void) {
+  if (gemm_split < 0) {
+    const char *e = getenv("GROUNDLAB_GEMM_SPLIT");
+    gemm_split = !(e && e[0] == '0');
+  }
+  return gemm_split;
+}
+
+/* OpenBLAS's thread count outside our own parallel loops. */
+static int blas_threads(void) { return split_on() ? 1 : gl_threads; }
+
+int gl_gemm_split(int on) {
+  int was = split_on();
+  if (on >= 0) {
+    gemm_split = on ? 1 : 0;
+#ifdef GL_HAVE_OPENBLAS
+    openblas_set_num_threads(blas_threads());
+#endif
+  }
+  return was;
+}
+
 void gl_set_threads(int n) {
   if (n < 1) n = 1;
   gl_threads = n;
   omp_set_num_threads(n);
 #ifdef GL_HAVE_OPENBLAS
-  openblas_set_num_threads(n);
+  openblas_set_num_threads(blas_threads());
 #endif
 }
 
-/* Kernels that run their own OpenMP loop around gl_gemm calls (ssd.c) switch BLAS to one thread
- * for the loop (serial = 1) and back to gl_threads afterwards (serial = 0). */
+/* Kernels that run their own OpenMP loop around gl_gemm calls (ssd.c, lstm.c, attention.c) switch
+ * BLAS to one thread for the loop (serial = 1) and back afterwards (serial = 0). */
 void gl_blas_serial(int serial) {
 #ifdef GL_HAVE_OPENBLAS
-  openblas_set_num_threads(serial ? 1 : gl_threads);
+  openblas_set_num_threads(serial ? 1 : blas_threads());
 #else
   (void)serial;
 #endif
@@ -69,6 +100,27 @@ void gl_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, i
     return;
   }
 #ifdef GL_HAVE_OPENBLAS
+  const int nt = gl_threads;
+  /* Below ~1M multiply-adds (~10 us on one core) a fork/join costs more than it saves. */
+  if (nt > 1 && split_on() && (double)M * N * K >= (double)(1 << 20) && !omp_in_parallel()) {
+    const int byRows = M >= N;
+    const int len = byRows ? M : N;
+#pragma omp parallel num_threads(nt)
+    {
+      const int p = omp_get_thread_num(), np = omp_get_num_threads();
+      /* Parts aligned to 16 rows/columns (OpenBLAS's register-block multiple) so tails stay rare. */
+      const int lo = (int)(((long)len * p / np) & ~15L), hi = p == np - 1 ? len : (int)(((long)len * (p + 1) / np) & ~15L);
+      if (hi > lo) {
+        if (byRows)
+          cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, hi - lo, N, K, alpha,
+                      A + (ta ? (long)lo : (long)lo * lda), lda, B, ldb, beta, C + (long)lo * ldc, ldc);
+        else
+          cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, hi - lo, K, alpha, A, lda,
+                      B + (tb ? (long)lo * ldb : (long)lo), ldb, beta, C + lo, ldc);
+      }
+    }
+    return;
+  }
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb,
               beta, C, ldc);
 #else
@@ -83,9 +135,7 @@ void gl_gemm_batched(int batch, int ta, int tb, int M, int N, int K, float alpha
   long work = (long)M * N * K;
   /* Small products: one single-threaded GEMM per batch item, items spread over threads. */
   if (gl_threads > 1 && batch >= gl_threads && work < (1L << 22)) {
-#ifdef GL_HAVE_OPENBLAS
-    openblas_set_num_threads(1);
-#endif
+    gl_blas_serial(1);
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < batch; b++) {
 #ifdef GL_HAVE_OPENBLAS
@@ -95,9 +145,7 @@ void gl_gemm_batched(int batch, int ta, int tb, int M, int N, int K, float alpha
       gemm_fallback(ta, tb, M, N, K, alpha, A + b * sA, lda, B + b * sB, ldb, beta, C + b * sC, ldc, 0);
 #endif
     }
-#ifdef GL_HAVE_OPENBLAS
-    openblas_set_num_threads(gl_threads);
-#endif
+    gl_blas_serial(0);
     return;
   }
   for (int b = 0; b < batch; b++)

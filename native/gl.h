@@ -26,6 +26,9 @@ void gl_gemm_batched(int batch, int ta, int tb, int M, int N, int K, float alpha
 int gl_have_openblas(void);
 /* BLAS single-threaded (1) or back to gl_threads (0), around a caller's own OpenMP loop of gl_gemm calls. */
 void gl_blas_serial(int serial);
+/* Our own split of large GEMMs over gl_threads, single-threaded OpenBLAS per part: on (1), off (0),
+ * or query (-1); returns the previous setting. Default from GROUNDLAB_GEMM_SPLIT (on unless "0"). */
+int gl_gemm_split(int on);
 
 /* ---- kernels.c ---- (compiled with -ffast-math for vectorised expf/tanhf) */
 enum { GL_ADD = 0, GL_SUB = 1, GL_MUL = 2, GL_DIV = 3 };

@@ -33,6 +33,8 @@ export interface Kernels {
   setThreads(n: number): void;
   getThreads(): number;
   hasOpenBLAS(): boolean;
+  /** Native only: our split of large GEMMs over the threads (1 on, 0 off: OpenBLAS threads them; -1 query). Returns the previous setting. */
+  gemmSplit?(on: number): number;
   /** C[cOff..] = alpha * op(A) op(B) + beta * C, op(A) is M×K, op(B) is K×N, leading dims lda/ldb/ldc. */
   gemm(ta: number, tb: number, M: number, N: number, K: number, alpha: number, A: F32, aOff: number, lda: number, B: F32, bOff: number, ldb: number, beta: number, C: F32, cOff: number, ldc: number): void;
   /** `batch` independent gemms with element strides sA, sB, sC between the matrices. */
