@@ -128,6 +128,31 @@ void gl_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, i
 #endif
 }
 
+static void gemm_run(const GlGemm *g) {
+  gl_gemm(g->ta, g->tb, g->M, g->N, g->K, g->alpha, g->A, g->lda, g->B, g->ldb, g->beta, g->C, g->ldc);
+}
+
+void gl_gemm_pair(const GlGemm *a, const GlGemm *b) {
+  /* Worth it when both are big and similar: a backward's ∂x and ∂W have equal FLOPs. With more
+   * than 2 threads, or a lopsided pair, each product is split over all threads instead. */
+  double wa = (double)a->M * a->N * a->K, wb = (double)b->M * b->N * b->K;
+  if (gl_threads == 2 && split_on() && !omp_in_parallel() && wa >= (double)(1 << 20) && wb >= (double)(1 << 20) && wa < 3 * wb && wb < 3 * wa) {
+#pragma omp parallel num_threads(2)
+    {
+      /* gl_gemm inside a parallel region runs one single-threaded sgemm (OpenBLAS is 1-threaded while split is on). */
+      if (omp_get_num_threads() < 2) {
+        gemm_run(a);
+        gemm_run(b);
+      } else {
+        gemm_run(omp_get_thread_num() == 0 ? a : b);
+      }
+    }
+    return;
+  }
+  gemm_run(a);
+  gemm_run(b);
+}
+
 void gl_gemm_batched(int batch, int ta, int tb, int M, int N, int K, float alpha,
                      const float *A, long sA, int lda, const float *B, long sB, int ldb,
                      float beta, float *C, long sC, int ldc) {

@@ -20,6 +20,21 @@ void gl_set_threads(int n);
 /* ---- gemm.c ---- row-major C = alpha * op(A) op(B) + beta * C */
 void gl_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
              const float *B, int ldb, float beta, float *C, int ldc);
+/* One gemm's arguments (pointers already offset). */
+typedef struct {
+  int ta, tb, M, N, K;
+  float alpha;
+  const float *A;
+  int lda;
+  const float *B;
+  int ldb;
+  float beta;
+  float *C;
+  int ldc;
+} GlGemm;
+/* Two independent products (a backward's ∂input and ∂weight): on 2 threads each runs whole on its
+ * own core (single-threaded OpenBLAS), one fork/join for both; otherwise one after the other. */
+void gl_gemm_pair(const GlGemm *a, const GlGemm *b);
 void gl_gemm_batched(int batch, int ta, int tb, int M, int N, int K, float alpha,
                      const float *A, long sA, int lda, const float *B, long sB, int ldb,
                      float beta, float *C, long sC, int ldc);
