@@ -6,7 +6,7 @@
  *   - Debian's python3-torch (1.13; explicit attention only: it has no SDPA), when installed;
  *   - "main": the same step with another checkout's sources and native build (BENCH_MAIN,
  *     default /work/base, a frozen copy of main), when present;
- *   - the same run's GEMM throughput: the step's own matrix products (bench/cpu-flops.ts, which
+ *   - the same run's GEMM throughput: the step's own matrix products (bench/workers/cpu-flops.ts, which
  *     defines the FLOP count) timed alone through our GEMM entry points. "GEMM share" is
  *     (step FLOPs / our step time) / (step FLOPs / those GEMMs' time alone) = GEMMs-alone time /
  *     step time: 100% would be a step that costs nothing but its GEMMs at their stand-alone speed.
@@ -21,7 +21,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { stepFlops } from './cpu-flops.js';
+import { stepFlops } from './workers/cpu-flops.js';
 import { PYTHON, benchDir, fmt, median, runJson, table, threadEnv, tsWorker } from './lib.js';
 import { join } from 'node:path';
 

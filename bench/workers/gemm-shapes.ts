@@ -1,12 +1,12 @@
 /**
- * Times, alone, the matrix products of one training step of a `cpu`-preset model (bench/cpu-flops.ts)
+ * Times, alone, the matrix products of one training step of a `cpu`-preset model (bench/workers/cpu-flops.ts)
  * through the same native GEMM entry points the engine uses (gl_gemm, gl_gemm_batched), best of
  * `--reps` runs per shape. Prints one JSON line: total ms of the step's GEMMs, its GFLOP, GFLOP/s,
  * and a 1024³ square GEMM's GFLOP/s for reference.
  */
 import { parseArgs } from 'node:util';
 import { loadNativeKernels } from '../../src/engine/backend/native.js';
-import { type Gemm, gemmFlops, stepGemms } from '../cpu-flops.js';
+import { type Gemm, gemmFlops, stepGemms } from './cpu-flops.js';
 
 const { values } = parseArgs({ options: { model: { type: 'string', default: 'gpt2' }, reps: { type: 'string', default: '3' } } });
 const k = loadNativeKernels();

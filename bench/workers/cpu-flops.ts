@@ -9,7 +9,7 @@
  * attention computes them, although the causal half is zero); Mamba-2's SSD and the LSTM's
  * recurrent products are counted as the GEMMs they are (the SSD's four chunked einsums, the
  * LSTM's h·W_hhᵀ per step and the batched x·W_ihᵀ); elementwise work (LayerNorm, GELU, softmax,
- * AdamW, ...) counts 0. Not a file of benchmark code that runs by itself (imported by cpu-preset.ts).
+ * AdamW, ...) counts 0. Imported by cpu-preset.ts and gemm-shapes.ts.
  */
 export interface Gemm {
   /** batch > 1: `batch` independent products (attention per (b, h), SSD per chunk). */
