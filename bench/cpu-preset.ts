@@ -10,6 +10,7 @@
  *     defines the FLOP count) timed alone through our GEMM entry points. "GEMM share" is
  *     (step FLOPs / our step time) / (step FLOPs / those GEMMs' time alone) = GEMMs-alone time /
  *     step time: 100% would be a step that costs nothing but its GEMMs at their stand-alone speed.
+ *     Also printed: the step's GFLOP/s as a share of a square 1024 GEMM's (the machine's best case).
  * Rounds interleave every side (ours, main, torch 2, Debian torch, GEMMs) so background load hits
  * all alike; the tables show the median over rounds of each side's median step (after 2 warm-up
  * steps). The load average is printed at the start and end: on this shared 2-core machine, figures
@@ -48,7 +49,7 @@ console.log(`  PyTorch 2.x: ${torch2 ? `${torch2} (${torchPython})` : `unavailab
 console.log(`  Debian PyTorch: ${torchDeb ? `${torchDeb} (${PYTHON})` : 'unavailable (apt-get install -y python3-torch)'}`);
 console.log(`  main: ${haveMain ? mainRoot : `unavailable (no built checkout at ${mainRoot}; set BENCH_MAIN)`}`);
 
-type Side = 'ours' | 'main' | 'torch2' | 'torch2 sdpa' | 'torch deb' | 'gemm';
+type Side = 'ours' | 'main' | 'torch2' | 'torch2 sdpa' | 'torch deb' | 'gemm' | 'square';
 const ms: Record<string, Record<Side, number[]>> = {};
 const cpuMs: Record<string, Record<Side, number[]>> = {};
 const record = (m: string, side: Side, wall: number, cpu: number) => {
@@ -84,6 +85,7 @@ for (let r = 0; r < rounds; r++) {
     if (torchDeb) record(m, 'torch deb', ...py(PYTHON, m));
     const g = tsWorker('workers/gemm-shapes.ts', ['--model', m], env);
     record(m, 'gemm', g.gemm_ms, NaN);
+    record(m, 'square', g.square1024_gflops, NaN);
     console.error(`round ${r + 1}/${rounds} ${m}: ours ${fmt(o.median_ms)} ms, GEMMs alone ${fmt(g.gemm_ms)} ms; ${load()}`);
   }
 }
@@ -99,10 +101,11 @@ const rows = models.map((m) => {
   const main = med(m, 'main');
   const gemm = med(m, 'gemm');
   const flops = stepFlops(m);
-  return [m, ours, na(main), na(main / ours), Number.isFinite(t2) ? `${fmt(t2)}${which}` : 'n/a', na(t2 / ours), na(deb), na(deb / ours), flops / 1e9, flops / 1e6 / ours, `${((100 * gemm) / ours).toFixed(0)}%`];
+  return [m, ours, na(main), na(main / ours), Number.isFinite(t2) ? `${fmt(t2)}${which}` : 'n/a', na(t2 / ours), na(deb), na(deb / ours), flops / 1e9, flops / 1e6 / ours, `${((100 * gemm) / ours).toFixed(0)}%`, `${((100 * flops) / 1e6 / ours / med(m, 'square')).toFixed(0)}%`];
 });
 console.log(`\nTraining step, 2 threads, ms (median over ${rounds} rounds of the median of ${steps} steps after 2 warm-up); ratios > 1: ours faster; end: ${load()}`);
-console.log(table(rows, ['model', 'ours', 'main', 'vs main', `torch ${torch2 ?? '2.x'}`, 'vs torch2', `torch ${torchDeb ?? 'deb'}`, 'vs deb', 'GFLOP/step', 'GFLOP/s', 'GEMM share']));
+console.log(table(rows, ['model', 'ours', 'main', 'vs main', `torch ${torch2 ?? '2.x'}`, 'vs torch2', `torch ${torchDeb ?? 'deb'}`, 'vs deb', 'GFLOP/step', 'GFLOP/s', 'GEMM share', 'of 1024² GEMM']));
+console.log(`GEMM share: the step's GEMMs timed alone (same shapes, same entry points) / our step time. Of 1024² GEMM: our step's GFLOP/s / a square 1024 GEMM's on 2 threads (median ${fmt(median(models.map((m) => med(m, 'square'))))} GFLOP/s).`);
 const cpuRows = models.map((m) => [m, medCpu(m, 'ours'), na(medCpu(m, 'main')), na(medCpu(m, 'main') / medCpu(m, 'ours')), na(Math.min(medCpu(m, 'torch2'), m.startsWith('gpt2') ? medCpu(m, 'torch2 sdpa') : Infinity)), na(medCpu(m, 'torch deb'))]);
 console.log('\nProcess CPU time per step (all threads), ms: steadier than wall time under load');
 console.log(table(cpuRows, ['model', 'ours', 'main', 'main / ours', 'torch2 (best)', 'torch deb']));
