@@ -15,6 +15,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
+#include <string.h>
 #include "gl.h"
 #include "napi_util.h"
 
@@ -52,24 +53,44 @@ static void softmax_bwd_block(const float *P, float *dP, long T, float scale) {
   }
 }
 
+/* Causal blocking: rows are taken in blocks of attn_block; a block of query rows [r0, r1) needs
+ * keys [0, r1) only, so the zero upper triangle is skipped blockwise (at T = 128 and blocks of 64,
+ * a quarter of the GEMM work). Skipped terms are exact zeros (P = 0 there), so every sum keeps its
+ * nonzero terms in the same order (equality with the explicit path is tested).
+ * GROUNDLAB_ATTN_BLOCK overrides the block (0: no blocking). */
+static long attn_block(long T) {
+  static long blk = -1;
+  if (blk < 0) {
+    const char *e = getenv("GROUNDLAB_ATTN_BLOCK");
+    blk = e ? atol(e) : 64;
+  }
+  return blk > 0 && blk < T ? blk : T;
+}
+
 void gl_attention_fwd(long B, long T, long H, long D, float scale, const float *qkv, float *P, float *z) {
-  const long d = H * D, ld = 3 * d;
+  const long d = H * D, ld = 3 * d, blk = attn_block(T);
   gl_blas_serial(1);
 #pragma omp parallel for schedule(static) if (gl_threads > 1)
   for (long bh = 0; bh < B * H; bh++) {
     const long b = bh / H, h = bh % H;
     const float *q = qkv + b * T * ld + h * D, *k = q + d, *v = q + 2 * d;
-    float *Pb = P + bh * T * T;
-    gl_gemm(0, 1, (int)T, (int)T, (int)D, 1.0f, q, (int)ld, k, (int)ld, 0.0f, Pb, (int)T);
-    softmax_causal_block(Pb, T, scale);
-    gl_gemm(0, 0, (int)T, (int)D, (int)T, 1.0f, Pb, (int)T, v, (int)ld, 0.0f, z + b * T * d + h * D, (int)d);
+    float *Pb = P + bh * T * T, *zb = z + b * T * d + h * D;
+    for (long r0 = 0; r0 < T; r0 += blk) {
+      const long r1 = r0 + blk < T ? r0 + blk : T;
+      gl_gemm(0, 1, (int)(r1 - r0), (int)r1, (int)D, 1.0f, q + r0 * ld, (int)ld, k, (int)ld, 0.0f, Pb + r0 * T, (int)T);
+    }
+    softmax_causal_block(Pb, T, scale); /* reads only columns j <= r, writes the zeros above */
+    for (long r0 = 0; r0 < T; r0 += blk) {
+      const long r1 = r0 + blk < T ? r0 + blk : T;
+      gl_gemm(0, 0, (int)(r1 - r0), (int)D, (int)r1, 1.0f, Pb + r0 * T, (int)T, v, (int)ld, 0.0f, zb + r0 * d, (int)d);
+    }
   }
   gl_blas_serial(0);
 }
 
 /* dqkv is fully written (no accumulation). Returns 0, or -1 when scratch could not be allocated. */
 int gl_attention_bwd(long B, long T, long H, long D, float scale, const float *qkv, const float *P, const float *dz, float *dqkv) {
-  const long d = H * D, ld = 3 * d;
+  const long d = H * D, ld = 3 * d, blk = attn_block(T);
   int failed = 0;
   gl_blas_serial(1);
 #pragma omp parallel if (gl_threads > 1)
@@ -86,11 +107,25 @@ int gl_attention_bwd(long B, long T, long H, long D, float scale, const float *q
       const float *q = qkv + b * T * ld + h * D, *k = q + d, *v = q + 2 * d;
       const float *Pb = P + bh * T * T, *dzb = dz + b * T * d + h * D;
       float *dq = dqkv + b * T * ld + h * D, *dk = dq + d, *dv = dq + 2 * d;
-      gl_gemm(0, 1, (int)T, (int)T, (int)D, 1.0f, dzb, (int)d, v, (int)ld, 0.0f, dP, (int)T); /* dP = dz vᵀ */
-      gl_gemm(1, 0, (int)T, (int)D, (int)T, 1.0f, Pb, (int)T, dzb, (int)d, 0.0f, dv, (int)ld); /* dv = Pᵀ dz */
-      softmax_bwd_block(Pb, dP, T, scale);                                                 /* dP → dS */
-      gl_gemm(0, 0, (int)T, (int)D, (int)T, 1.0f, dP, (int)T, k, (int)ld, 0.0f, dq, (int)ld);  /* dq = dS k */
-      gl_gemm(1, 0, (int)T, (int)D, (int)T, 1.0f, dP, (int)T, q, (int)ld, 0.0f, dk, (int)ld);  /* dk = dSᵀ q */
+      for (long r0 = 0; r0 < T; r0 += blk) { /* dP = dz vᵀ on the causal blocks; zeros elsewhere (P is 0 there) */
+        const long r1 = r0 + blk < T ? r0 + blk : T;
+        gl_gemm(0, 1, (int)(r1 - r0), (int)r1, (int)D, 1.0f, dzb + r0 * d, (int)d, v, (int)ld, 0.0f, dP + r0 * T, (int)T);
+        if (r1 < T)
+          for (long r = r0; r < r1; r++) memset(dP + r * T + r1, 0, sizeof(float) * (T - r1));
+      }
+      for (long c0 = 0; c0 < T; c0 += blk) { /* dv = Pᵀ dz: keys [c0, c1) are seen by queries r >= c0 only */
+        const long c1 = c0 + blk < T ? c0 + blk : T;
+        gl_gemm(1, 0, (int)(c1 - c0), (int)D, (int)(T - c0), 1.0f, Pb + c0 * T + c0, (int)T, dzb + c0 * d, (int)d, 0.0f, dv + c0 * ld, (int)ld);
+      }
+      softmax_bwd_block(Pb, dP, T, scale); /* dP → dS */
+      for (long r0 = 0; r0 < T; r0 += blk) { /* dq = dS k */
+        const long r1 = r0 + blk < T ? r0 + blk : T;
+        gl_gemm(0, 0, (int)(r1 - r0), (int)D, (int)r1, 1.0f, dP + r0 * T, (int)T, k, (int)ld, 0.0f, dq + r0 * ld, (int)ld);
+      }
+      for (long c0 = 0; c0 < T; c0 += blk) { /* dk = dSᵀ q */
+        const long c1 = c0 + blk < T ? c0 + blk : T;
+        gl_gemm(1, 0, (int)(c1 - c0), (int)D, (int)(T - c0), 1.0f, dP + c0 * T + c0, (int)T, q + c0 * ld, (int)ld, 0.0f, dk + c0 * ld, (int)ld);
+      }
     }
     free(dP);
   }
