@@ -38,13 +38,13 @@ import { UserError } from '../util/errors.js';
 import { ensureDir, readJson, sha256, sha256File, toJsonl, writeCsv, writeFileAtomic, writeJson } from '../util/files.js';
 import { Progress } from '../util/progress.js';
 import { codeVersion } from '../util/version.js';
-import { prepareItems } from './grounding.js';
-import { aggregateHeads, type HeadScore, headScores, type InterventionResult, interventionTest, topHeads } from './heads.js';
-import { defaultLensConfig, type LensTrainConfig, lensKL, lensSurprisal, trainTunedLens, TunedLens, unembedHash } from './lens.js';
+import { prepareItems } from '../analysis/grounding.js';
+import { aggregateHeads, type HeadScore, headScores, type InterventionResult, interventionTest, topHeads } from '../analysis/heads.js';
+import { defaultLensConfig, type LensTrainConfig, lensKL, lensSurprisal, trainTunedLens, TunedLens, unembedHash } from '../analysis/lens.js';
 import * as T from './mechanistic-tables.js';
 import { aggregateMechanistic, type MechanisticAggregate } from './mechanistic-study.js';
-import { computeSaliency, type HeadSaliency, type SaliencyItem } from './saliency.js';
-import { mean, pairedTTest, standardError, welchTTest } from './stats.js';
+import { computeSaliency, type HeadSaliency, type SaliencyItem } from '../analysis/saliency.js';
+import { mean, pairedTTest, standardError, welchTTest } from '../analysis/stats.js';
 import { forEachStudyRun, type StudyPassOptions } from './study.js';
 
 export type Analysis = 'saliency' | 'lens' | 'heads';
