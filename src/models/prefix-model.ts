@@ -30,6 +30,9 @@ export class PrefixPointerModel implements LanguageModel {
   get params() {
     return this.inner.params;
   }
+  get hooks() {
+    return this.inner.hooks;
+  }
   get nLayers() {
     return this.inner.nLayers;
   }

@@ -30,6 +30,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from '../engine/index.js';
 import { loadCorpus, loadItems, type Corpus, type EvalItem } from '../data/contract.js';
+import { archEntry } from '../models/index.js';
 import type { LanguageModel } from '../models/types.js';
 import { listCheckpoints, loadCheckpoint } from '../train/checkpoint.js';
 import type { RunConfig } from '../train/config.js';
@@ -301,7 +302,7 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
     const getModel = () => (model ??= loadCheckpoint(c.path).model);
     const status: string[] = [];
     for (const a of order) {
-      if (a === 'heads' && cfg.arch === 'lstm') continue; // the LSTM has no heads
+      if (a === 'heads' && !archEntry(cfg.arch).hooks.headOut) continue; // no heads to select or ablate (the LSTM)
       const cached = opts.force ? null : readPart<never>(partPath(a, c.step), keys[a], sha);
       if (cached) {
         (parts[a] as Map<number, unknown>).set(c.step, cached);
