@@ -138,11 +138,11 @@ export class GPT2 implements LanguageModel<GPT2Config> {
     const D = d / H;
     const pre = `transformer.h.${l}.attn`;
     const qkv = E.linear(h, this.p(`${pre}.c_attn.weight`), this.p(`${pre}.c_attn.bias`)); // (B, T, 3d)
-    if (!E.hookActive(`blocks.${l}.attn.pattern`)) {
+    if (!E.hookActive(HP.pattern.at(l))) {
       // Nobody reads the pattern: the fused kernel computes the same z per head block (equality tested).
-      const z = E.hookPoint(`blocks.${l}.attn.z`, causalSelfAttention(qkv, H, 1 / Math.sqrt(D))); // (B, T, H, D)
+      const z = E.hookPoint(HP.headOut.at(l), causalSelfAttention(qkv, H, 1 / Math.sqrt(D))); // (B, T, H, D)
       const out = E.linear(E.reshape(z, [B, T, d]), this.p(`${pre}.c_proj.weight`), this.p(`${pre}.c_proj.bias`)); // (B, T, d)
-      return E.hookPoint(`blocks.${l}.hook_attn_out`, out);
+      return E.hookPoint(HP.mixerOut.at(l), out);
     }
     const heads = E.permute(E.reshape(qkv, [B, T, 3, H, D]), [2, 0, 3, 1, 4]); // (3, B, H, T, D)
     const [q, k, v] = E.split(heads, [1, 1, 1], 0).map((t) => E.reshape(t, [B, H, T, D])); // 3 × (B, H, T, D)
