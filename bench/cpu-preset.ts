@@ -52,6 +52,8 @@ console.log(`  main: ${haveMain ? mainRoot : `unavailable (no built checkout at 
 type Side = 'ours' | 'main' | 'torch2' | 'torch2 sdpa' | 'torch deb' | 'gemm' | 'square';
 const ms: Record<string, Record<Side, number[]>> = {};
 const cpuMs: Record<string, Record<Side, number[]>> = {};
+/** Per model and round: did ours and main end with bitwise-equal weights after the timed steps? */
+const sameWeights: Record<string, boolean[]> = {};
 const record = (m: string, side: Side, wall: number, cpu: number) => {
   ((ms[m] ??= {} as Record<Side, number[]>)[side] ??= []).push(wall);
   ((cpuMs[m] ??= {} as Record<Side, number[]>)[side] ??= []).push(cpu);
@@ -76,6 +78,7 @@ for (let r = 0; r < rounds; r++) {
     if (haveMain) {
       const b = tsWorker('workers/cpu-step.ts', ['--model', m, '--steps', steps, '--root', mainRoot], env);
       record(m, 'main', b.median_ms, b.cpu_median_ms);
+      (sameWeights[m] ??= []).push(o.weights_fnv1a === b.weights_fnv1a);
     }
     const gpt = m.startsWith('gpt2');
     if (torch2) {
@@ -109,6 +112,8 @@ console.log(`GEMM share: the step's GEMMs timed alone (same shapes, same entry p
 const cpuRows = models.map((m) => [m, medCpu(m, 'ours'), na(medCpu(m, 'main')), na(medCpu(m, 'main') / medCpu(m, 'ours')), na(Math.min(medCpu(m, 'torch2'), m.startsWith('gpt2') ? medCpu(m, 'torch2 sdpa') : Infinity)), na(medCpu(m, 'torch deb'))]);
 console.log('\nProcess CPU time per step (all threads), ms: steadier than wall time under load');
 console.log(table(cpuRows, ['model', 'ours', 'main', 'main / ours', 'torch2 (best)', 'torch deb']));
+
+if (haveMain) console.log(`\nWeights after ${steps} steps bitwise equal to main's (same seeds; FNV-1a of the weights): ${models.map((m) => `${m} ${sameWeights[m]?.every(Boolean) ? 'yes' : 'NO'}`).join(', ')}`);
 
 // Projection: the cpu preset trains every study entry for 5000 steps; evaluation adds 10 passes of 128 windows
 // (4 forward passes of batch 32, each counted as ⅓ of a training step), i.e. 5000 + 13.3 step-equivalents.

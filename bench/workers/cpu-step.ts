@@ -4,7 +4,8 @@
  * groundlab, e.g. a frozen copy of main, so old and new code are timed in the same run.
  * The step is step-timing.ts's: zeroGrad, forward, cross-entropy over all B·T positions,
  * backward, clipping at norm 1, AdamW (lr 1e-3, no weight decay); weights seed 1, tokens seed 2.
- * Prints one JSON line: median wall and CPU ms after 2 warm-up steps, per-step times, params.
+ * Prints one JSON line: median wall and CPU ms after 2 warm-up steps, per-step times, params, and a
+ * hash of the weights after the steps (to check that two checkouts train bitwise alike).
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
@@ -73,6 +74,10 @@ for (let s = 0; s < Number(values.steps); s++) {
   times.push(performance.now() - t0);
   cpu.push((c.user + c.system) / 1000);
 }
-const out: Record<string, unknown> = { model: values.model, root, median_ms: median(times.slice(2)), cpu_median_ms: median(cpu.slice(2)), steps: times, loss, threads: E.getThreads(), params: model.params.count };
+// FNV-1a over the weights' bytes after the timed steps: equal hashes = bitwise-equal training (ours vs main).
+const bytes = new Uint8Array(model.params.data.buffer, model.params.data.byteOffset, model.params.data.byteLength);
+let hash = 0x811c9dc5;
+for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193) >>> 0;
+const out: Record<string, unknown> = { model: values.model, root, median_ms: median(times.slice(2)), cpu_median_ms: median(cpu.slice(2)), steps: times, loss, weights_fnv1a: hash.toString(16), threads: E.getThreads(), params: model.params.count };
 if (values.profile) out.profile = E.profileOps(() => void step()).slice(0, 20);
 console.log(JSON.stringify(out));
