@@ -28,6 +28,8 @@ import { contextWith, headGrid, modelWithWeights, pageItems, surprisalAfter, tok
 import { explorerSession, type ExplorerSession, waitReady } from '../../src/report/explorer/check.js';
 import { evenlySpaced } from '../../src/report/explorer/payload.js';
 import { explorerBundle, writeExplorer } from '../../src/report/explorer/write.js';
+import { explorerSection } from '../../src/report/explorer/report-section.js';
+import { buildStudyReport } from '../../src/report/study-report.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gl-explore-'));
 const study = join(root, 'tiny');
@@ -219,6 +221,18 @@ describe('explorer page in headless Chromium (file://)', () => {
 
   it('logged no console error and made no request outside its directory', () => {
     expect(session.errors).toEqual([]);
+  });
+});
+
+describe('the study report links to the explorer', () => {
+  it('has a link to explore/index.html when the explorer was written, and no section otherwise', async () => {
+    expect(page).toBe(join(study, 'explore', 'index.html'));
+    const { builder } = await buildStudyReport(study);
+    const html = builder.toHtml();
+    expect(html).toContain('<a href="explore/index.html">');
+    const empty = mkdtempSync(join(tmpdir(), 'gl-explore-none-'));
+    const drawn = await explorerSection.render({ dir: empty, builder: { section: () => { throw new Error('drawn'); } } } as never);
+    expect(drawn).toBe(false);
   });
 });
 

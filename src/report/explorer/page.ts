@@ -9,7 +9,8 @@
  * data-step, data-value), "surprisal-swapped" (data-env-word), "head-cell" (data-layer,
  * data-head, 1-based; head empty for the layer unit), "saliency" (data-layer, data-head,
  * data-env-share, data-env-flow, data-row-total) with "saliency-token" spans (data-saliency).
- * #app carries data-state = loading | ready | error and data-first-number-ms.
+ * #app carries data-state = loading | ready | error and data-first-number-ms (ms from navigation
+ * start to the first surprisal shown).
  */
 import { useBackend } from '../../engine/index.js';
 import type { HeadSaliency } from '../../analysis/saliency.js';
@@ -39,7 +40,6 @@ const nextFrame = () => new Promise<void>((r) => setTimeout(r, 0));
 
 const payload = JSON.parse(document.getElementById('explorer-data')!.textContent!) as ExplorerPayload;
 const app = document.getElementById('app')!;
-const t0 = performance.now();
 
 // ---------------------------------------------------------------------------------------------
 // Weights: each checkpoint's script calls window.groundlabWeights(key, base64) when loaded.
@@ -321,7 +321,7 @@ async function refresh(): Promise<void> {
     const sMatched = surprisalAfter(model, matchedCtx, target, payload.padId);
     setNumber(surprisalEl, sMatched, { 'item-id': p.item.id, step, run: run.name });
     matchedLine.replaceChildren(`s(${targetTok} | matched context, ${p.item.word}⟨ENV⟩) = `, surprisalEl, ' nats');
-    if (app.dataset.firstNumberMs === undefined) app.dataset.firstNumberMs = String(Math.round(performance.now() - t0));
+    if (app.dataset.firstNumberMs === undefined) app.dataset.firstNumberMs = String(Math.round(performance.now())); // since navigation start
 
     const ctx = contextWith(p, state.swapEnv);
     renderContext(it, ctx);

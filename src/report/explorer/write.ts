@@ -103,6 +103,10 @@ const base64Length = (bytes: number) => 4 * Math.ceil(bytes / 3);
 /** The weight script: one call of the global with the key and the base64 of the flat float32 buffer. */
 const weightScript = (key: string, b64: string) => `${WEIGHTS_GLOBAL}(${JSON.stringify(key)},"${b64}");\n`;
 
+/**
+ * The page. Its Content-Security-Policy forbids every network fetch: scripts come only from the
+ * page itself and from file: (the weight scripts beside it).
+ */
 function pageHtml(payload: ExplorerPayload, bundle: string): string {
   // JSON inside <script>: "<" escaped so that no "</script>" can end the element early.
   const json = JSON.stringify(payload).replace(/</g, '\\u003c');
@@ -112,6 +116,7 @@ function pageHtml(payload: ExplorerPayload, bundle: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' file:; style-src 'unsafe-inline'">
 <title>${escapeHtml(payload.title)}</title>
 <style>${EXPLORER_CSS}</style>
 </head>
