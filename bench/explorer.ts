@@ -9,13 +9,17 @@
  * weights) and of a head click. Medians over the loads. BENCH_SCREENSHOT=path saves a screenshot
  * (of the first load, with the item's first mismatch word swapped in).
  */
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { explorerSession, waitReady } from '../src/report/explorer/check.js';
 import { writeExplorer } from '../src/report/explorer/write.js';
 import { benchTmp, repoRoot } from './lib.js';
 
 const run = resolve(process.env.BENCH_RUN ?? join(repoRoot, 'studies', 'demo', 'runs', 'gpt2-s42'));
+if (!existsSync(join(run, 'run_config.json'))) {
+  console.error(`explorer bench: no run at ${run}: make one with "groundlab reproduce --preset demo", or set BENCH_RUN to a run directory`);
+  process.exit(1);
+}
 const reps = Number(process.env.BENCH_REPS ?? 7);
 const out = join(benchTmp('explorer'), 'page');
 const median = (xs: number[]) => {

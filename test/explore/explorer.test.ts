@@ -263,6 +263,26 @@ describe('size limit and bundle', () => {
     expect(new Set(payload.items.map((i: { word: string }) => i.word)).size).toBe(5);
   });
 
+  it('the CLI writes the page (groundlab explore) and says what is wrong when --run and --study are both missing', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const out = join(root, 'ex-cli');
+    const logs: string[] = [];
+    const log = console.log;
+    const err = console.error;
+    console.log = (m: string) => void logs.push(m);
+    console.error = (m: string) => void logs.push(m);
+    try {
+      expect(await main(['explore', '--run', runDir('lstm'), '--out', out, '--max_items', '7'])).toBe(0);
+      expect(await main(['explore', '--out', out])).toBe(1);
+    } finally {
+      console.log = log;
+      console.error = err;
+    }
+    expect(existsSync(join(out, 'index.html'))).toBe(true);
+    expect(logs.join('\n')).toMatch(/7 items/);
+    expect(logs.join('\n')).toMatch(/give either --run RUN or --study STUDY/);
+  });
+
   it('the page bundle holds no Node-only module (no addon, fs, process)', async () => {
     const { bundleExplorer } = (await import('../../scripts/build-explorer.mjs')) as { bundleExplorer(): Promise<{ code: string; inputs: string[] }> };
     const { code, inputs } = await bundleExplorer();
