@@ -15,8 +15,11 @@ footer { margin-top: 18px; }
 .step-label { font-variant-numeric: tabular-nums; min-width: 9em; }
 .busy { color: var(--muted); font-size: 0.9em; }
 .panel { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; margin: 12px 0; }
-.panel.two { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1.3fr); gap: 22px; }
-@media (max-width: 800px) { .panel.two { grid-template-columns: 1fr; } }
+.panel.two { display: flex; flex-wrap: wrap; gap: 22px; }
+/* The head grid takes its natural width (it scrolls when wider than the page); the saliency fills the rest or wraps below. */
+.panel.two > div:first-child { flex: 0 1 auto; width: min-content; max-width: 100%; min-width: 0; }
+.panel.two > div:last-child { flex: 1 1 360px; min-width: 0; }
+.grid { overflow-x: auto; }
 .item-info { font-size: 0.9em; color: var(--muted); margin-bottom: 4px; }
 .legend { font-size: 0.85em; color: var(--muted); margin: 4px 0 8px; }
 .tokens { line-height: 2.1; }
@@ -35,7 +38,7 @@ footer { margin-top: 18px; }
 .grid table { border-collapse: collapse; font-size: 0.88em; }
 .grid th { font-weight: 500; color: var(--muted); padding: 3px 6px; text-align: center; white-space: nowrap; }
 .grid td { padding: 2px; }
-.cell { width: 62px; height: 34px; border: 1px solid var(--line); border-radius: 5px; cursor: pointer; font: inherit; font-variant-numeric: tabular-nums; color: var(--ink); }
+.cell { width: 54px; height: 34px; border: 1px solid var(--line); border-radius: 5px; cursor: pointer; font: inherit; font-variant-numeric: tabular-nums; color: var(--ink); }
 .cell:hover { border-color: var(--ink); }
 .cell.selected { outline: 3px solid var(--swap); outline-offset: 1px; }
 .error { background: #fdecea; border: 1px solid #e0a39d; color: #8a1c12; padding: 8px 12px; border-radius: 6px; }
