@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { reproduce } from '../../src/analysis/reproduce.js';
+import { reproduce } from '../../src/study/reproduce.js';
 import { loadItems } from '../../src/data/contract.js';
 import { useBackend } from '../../src/engine/index.js';
 import { listCheckpoints, loadCheckpoint } from '../../src/train/checkpoint.js';
@@ -28,7 +28,7 @@ import { contextWith, headGrid, modelWithWeights, pageItems, surprisalAfter, tok
 import { explorerSession, type ExplorerSession, waitReady } from '../../src/report/explorer/check.js';
 import { evenlySpaced } from '../../src/report/explorer/payload.js';
 import { explorerBundle, writeExplorer } from '../../src/report/explorer/write.js';
-import { explorerSection } from '../../src/report/explorer/report-section.js';
+import { explorerSection } from '../../src/report/sections/explorer.js';
 import { buildStudyReport } from '../../src/report/study-report.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gl-explore-'));

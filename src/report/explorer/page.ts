@@ -344,7 +344,7 @@ async function refresh(): Promise<void> {
     markSelected();
     const { layer, head } = state.selected;
     const ts = tokenSaliency(model, ctx, target, it.envPositions, layer, head, payload.padId);
-    renderSaliency(ts.values, ts.stats, ctx, it, { item: p.item.id, step, envWord, arch: run.arch });
+    renderSaliency(ts.values, ts.stats, ctx, it, { item: p.item.id, step, envWord, attention: model.hooks.pattern !== null });
     app.dataset.state = 'ready';
     busyEl.textContent = '';
     errorEl.hidden = true;
@@ -413,10 +413,11 @@ function renderGrid(rows: readonly HeadSaliency[], model: LanguageModel, ctx: { 
   gridEl.dataset.itemId = ctx.item;
   gridEl.dataset.step = String(ctx.step);
   gridEl.dataset.envWord = ctx.envWord;
-  gridNote.textContent =
-    H > 0
-      ? `Share of the prediction row's saliency |A ⊙ ∂L/∂A| that falls on ENV positions, per head (${model.arch === 'mamba2' ? 'Mamba-2: its implicit attention' : 'attention pattern'}); "all heads" is the layer flow |Σ_h A ⊙ ∂L/∂A|. L = −ln p(target | context). Click a cell.`
-      : 'The LSTM has no attention: share of gradient × input |Σ_d x ⊙ ∂L/∂x| on ENV positions, per layer input. Click a cell.';
+  // The model says where its saliency is read (its hook map), and what that point holds.
+  const pattern = model.hooks.pattern;
+  gridNote.textContent = pattern
+    ? `Share of the prediction row's saliency |A ⊙ ∂L/∂A| that falls on ENV positions, per head; A is ${pattern.pattern.replace('{l}', 'l')}: ${pattern.about}. "all heads" is the layer flow |Σ_h A ⊙ ∂L/∂A|. L = −ln p(target | context). Click a cell.`
+    : `No attention: share of gradient × input |Σ_d x ⊙ ∂L/∂x| on ENV positions, per layer, with x at ${model.hooks.residPre.pattern.replace('{l}', 'l')} (${model.hooks.residPre.about}). Click a cell.`;
 }
 
 function markSelected(): void {
@@ -427,7 +428,7 @@ function markSelected(): void {
   }
 }
 
-function renderSaliency(values: Float32Array, stats: HeadSaliency, ctx: Int32Array, it: PageItem, info: { item: string; step: number; envWord: string; arch: string }): void {
+function renderSaliency(values: Float32Array, stats: HeadSaliency, ctx: Int32Array, it: PageItem, info: { item: string; step: number; envWord: string; attention: boolean }): void {
   let max = 0;
   for (const v of values) max = Math.max(max, v);
   const env = new Set(it.envPositions);
@@ -447,7 +448,7 @@ function renderSaliency(values: Float32Array, stats: HeadSaliency, ctx: Int32Arr
   d.envShare = String(stats.envShare);
   d.envFlow = String(stats.envFlow);
   d.rowTotal = String(stats.rowTotal);
-  const what = info.arch === 'lstm' ? `gradient × input at layer ${stats.layer + 1}'s input` : stats.head < 0 ? `layer ${stats.layer + 1}, all heads: |Σ_h A ⊙ ∂L/∂A|` : `layer ${stats.layer + 1}, head ${stats.head + 1}: |A ⊙ ∂L/∂A|`;
+  const what = !info.attention ? `gradient × input at layer ${stats.layer + 1}'s input` : stats.head < 0 ? `layer ${stats.layer + 1}, all heads: |Σ_h A ⊙ ∂L/∂A|` : `layer ${stats.layer + 1}, head ${stats.head + 1}: |A ⊙ ∂L/∂A|`;
   salNote.textContent = `${what}, prediction row (query = last context token); shade ∝ saliency (darkest = largest). ENV share ${fmt(stats.envShare, 3)}, ENV flow ${stats.envFlow.toPrecision(4)}, row total ${stats.rowTotal.toPrecision(4)}.`;
 }
 

@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { dirname, join, resolve, basename } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadCorpus, loadItems, loadTargets, type EvalItem } from '../../data/contract.js';
-import { discoverRuns, readStudy, studyCorpusDir } from '../../analysis/study.js';
+import { discoverRuns, readStudy, studyCorpusDir } from '../../study/study.js';
 import { createModel } from '../../models/index.js';
 import { listCheckpoints, loadCheckpoint, readCheckpointMeta } from '../../train/checkpoint.js';
 import type { RunConfig } from '../../train/config.js';

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StudyReportSection } from '../study-report.js';
+import type { StudyReportSection } from './registry.js';
 
 export const EXPLORER_DIR = 'explore';
 
