@@ -11,8 +11,9 @@
  *              mixer.z on every position, against random control sets of as many other heads
  *              (heads.ts); the SPEC §1 intervention table per checkpoint and rule
  *
- * `analyzeRun` writes RUN/mechanistic/ (tables: see mechanistic-tables.ts). Work is cached per
- * (analysis, checkpoint) in RUN/mechanistic/parts/, keyed by the options, the corpus and items
+ * `analyzeRun` writes RUN/mechanistic/ (tables: see mechanistic-tables.ts); each analysis is one
+ * step object (defineStep: key, compute, tables) and the run is a loop over checkpoints and steps.
+ * Work is cached per (analysis, checkpoint) in RUN/mechanistic/parts/ (study/cache.ts), keyed by the options, the corpus and items
  * hashes and the checkpoint's sha256, so re-running skips what is done and the tables are rebuilt
  * from the parts (of every checkpoint present whose part is still valid, so analysing a subset of
  * checkpoints keeps the others). `analyzeStudy` runs it over the runs of a study (or one shard)
