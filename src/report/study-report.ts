@@ -5,6 +5,7 @@
  * The page is a list of sections, each a `StudyReportSection` with an order number. Built-in
  * sections, in page order:
  *   10 summary         headline table per architecture at the last checkpoint, what is not run yet
+ *   12 explorer        link to the live explorer (STUDY/explore/index.html) when one was written
  *   20 behaviour       matched vs mismatched surprisal over training, mean G over training
  *   30 cooccurrence    G and R² over training on two axes; G(v) against the best statistic
  *   40 words           per-word G at the last checkpoint
@@ -28,18 +29,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CorpusStats } from '../data/build.js';
-import type { TargetsFile } from '../data/contract.js';
 import { COOCCURRENCE_STATISTICS, SPEC_STATISTICS, statisticOf } from '../analysis/cooccurrence.js';
 import { aggregateStudy, headlineRows, type StudyAggregate, studyCorpusDir, studyPaths } from '../study/study.js';
 import { EVAL_FILES, type SummaryRow } from '../study/tables.js';
 import { parseCsv, readJson } from '../util/files.js';
 import { codeVersion } from '../util/version.js';
-import { dualAxisChart, lineBandChart, renderSvg, scatterRegression, type TopLevelSpec } from './charts.js';
+import { dualAxisChart, lineBandChart, renderSvg, scatterRegression } from './charts.js';
 import { ReportBuilder, type Row } from './html.js';
 import { gainRow, surprisalOverTrainingChart, wordGainChart } from './study-figures.js';
 import { fixedColumn, fixedOrNA, formatP, MODEL_COLUMN, pColumn } from './table-format.js';
 import { visualDialogSection } from './sections/visual-dialog.js';
 import { mechanisticSections } from './sections/mechanistic.js';
+import { explorerSection } from './sections/explorer.js';
 import { registerStudyReportSection, studyReportSections, type StudyReportContext, type StudyReportSection, type SyntheticTruth } from './sections/registry.js';
 
 export {
@@ -486,6 +487,8 @@ for (const s of [summarySection, behaviourSection, cooccurrenceSection, wordsSec
 registerStudyReportSection(visualDialogSection);
 // The mechanistic suite (report/sections/mechanistic.ts) fills the saliency, lens and heads slots.
 for (const s of mechanisticSections) registerStudyReportSection(s);
+// A link to STUDY/explore/index.html when `groundlab explore --study` wrote one.
+registerStudyReportSection(explorerSection);
 
 // ---------------------------------------------------------------------------------------------
 // Building the page
