@@ -13,8 +13,12 @@
  *     Also printed: the step's GFLOP/s as a share of a square 1024 GEMM's (the machine's best case).
  * Rounds interleave every side (ours, main, torch 2, Debian torch, GEMMs) so background load hits
  * all alike; the tables show the median over rounds of each side's median step (after 2 warm-up
- * steps). The load average is printed at the start and end: on this shared 2-core machine, figures
- * taken under load are noisy. Also printed: the projected wall time of the 5-seed cpu study.
+ * steps), each side's process CPU time, and its fastest single step (the least disturbed by other
+ * load). The load average is printed at the start and end: on this shared 2-core machine, figures
+ * taken under load are noisy. Also printed: whether ours and main end with bitwise-equal weights
+ * (a hash of the weights after the timed steps), and the projected wall time of the 5-seed cpu
+ * study (5 seeds × 4 entries × 5000 steps, plus 10 evaluations of 128 windows counted as 4
+ * forward passes of ⅓ step each).
  *
  *   npx tsx bench/cpu-preset.ts      BENCH_ROUNDS=3 BENCH_STEPS=8 BENCH_MODELS=gpt2,gpt2-L12,mamba2,lstm
  *                                    BENCH_TORCH_PYTHON=/work/venv-torch/bin/python BENCH_MAIN=/work/base
