@@ -44,12 +44,12 @@ export const SYNTH_PRESET_OPTIONS: Record<string, Partial<SynthOptionsInput>> = 
 };
 
 /**
- * CHILDES corpus options per preset: targets by the CDI rule and the paper's templates as a second
+ * CHILDES corpus options per preset: targets by the CDI rule and our templates (in the paper's style) as a second
  * item set; the preset's own `corpusOptions` (e.g. the cpu preset's vocabulary cap) come on top.
  */
 export const CHILDES_PRESET_OPTIONS: Record<string, Record<string, unknown>> = {
-  cpu: { templates: 'paper' },
-  paper: { templates: 'paper' },
+  cpu: { templates: 'ours' },
+  paper: { templates: 'ours' },
 };
 
 export interface ReproduceOptions {

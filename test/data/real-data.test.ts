@@ -85,7 +85,7 @@ describe.skipIf(!HAVE_DATA)('the corpus built from all of ../shared/data/childes
   let result: BuildResult;
   beforeAll(async () => {
     out = join(mkdtempSync(join(tmpdir(), 'groundlab-childes-')), 'corpus');
-    result = await buildCorpus({ childes: [CHILDES], out, cdi: join(DATA, 'cdi', 'English_American_WS.csv'), templates: 'paper', quiet: true });
+    result = await buildCorpus({ childes: [CHILDES], out, cdi: join(DATA, 'cdi', 'English_American_WS.csv'), templates: 'ours', quiet: true });
   }, 120_000);
 
   it('stats.json agrees with the raw files: transcripts, utterances and ENV tier lines per source corpus', () => {
@@ -109,7 +109,7 @@ describe.skipIf(!HAVE_DATA)('the corpus built from all of ../shared/data/childes
     expect(stats.env_tokens).toBe(stats.splits.train.env_tokens + stats.splits.val.env_tokens + stats.splits.test.env_tokens);
   });
 
-  it('selects CDI nouns by the SPEC rule and writes items for the paper templates and the test split', () => {
+  it('selects CDI nouns by the SPEC rule and writes items for our templates and the held-out splits', () => {
     const t = loadTargets(out);
     expect(t.rule).toBe('cdi');
     expect(t.words.length).toBeGreaterThan(20);

@@ -31,7 +31,7 @@ const build: CommandSpec<typeof BuildOptionsSchema> = {
   details: [
     'Examples:',
     '  groundlab corpus build --childes ../shared/data/childes --out corpora/childes',
-    '  groundlab corpus build Eng-NA.zip --out corpora/na --targets paper --templates paper',
+    '  groundlab corpus build Eng-NA.zip --out corpora/na --targets paper --templates ours',
     '  groundlab corpus build --childes data --out c --env.tiers act,sit,gpx,com --clean.drop_retracings false',
     'Outputs: vocab.json, train/val/test.bin, targets.json, items.jsonl, stats.json, diagnostics.jsonl, manifest.json.',
   ].join('\n'),

@@ -38,6 +38,7 @@ export const DIAGNOSTIC_CODES = {
   'template-missing-word': { severity: 'warning', meaning: 'a template whose LAN (or ENV) text lacks the target word; skipped' },
   'template-unknown-word': { severity: 'info', meaning: 'a template word that is not a target word of this corpus; skipped' },
   'target-not-in-vocab': { severity: 'warning', meaning: 'a requested target word never occurs in the training split' },
+  'target-env-unseen': { severity: 'warning', meaning: 'a target of the paper\'s list whose ENV form occurs fewer than min_env_seen times in the training split; left out of the targets and mismatches' },
 } as const satisfies Record<string, { severity: Severity; meaning: string }>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
