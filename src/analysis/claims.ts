@@ -22,8 +22,10 @@
  *            `grounding`) exist and ablating them lowers G against same-size controls (ΔG test);
  *            without those columns the verdict is `inconclusive` with the reason.
  */
-import type { SummaryRow } from './tables.js';
 import { mean, standardError, studentTCdf } from './stats.js';
+
+/** A parsed row of a study table (numbers as numbers; NA as NaN or ''). */
+export type SummaryRow = Record<string, string | number>;
 
 export type Verdict = 'supported' | 'not supported' | 'inconclusive';
 export const VERDICTS: readonly Verdict[] = ['supported', 'not supported', 'inconclusive'];

@@ -13,7 +13,7 @@ import {
   studentTQuantile,
   tInterval,
 } from '../../src/analysis/claims.js';
-import type { SummaryRow } from '../../src/analysis/tables.js';
+import type { SummaryRow } from '../../src/analysis/claims.js';
 
 const g = (o: Partial<Record<string, number | string>>): SummaryRow => ({
   label: 'gpt2', arch: 'gpt2', items: 'corpus', step: 100, n_seeds: 1, n_words: 30, mean_G: 0.5, words_G_lo: 0.3, words_G_hi: 0.7, words_wilcoxon_p: 1e-6, p_t_G: NaN, ...o,
