@@ -361,6 +361,10 @@ export function computeClaims(t: ClaimTables): ClaimRow[] {
       ...NA, statistic: v2.peak ? num(v2.peak.r2) : NaN, ci_lo: v2.peak ? num(v2.peak.r2_lo) : NaN, ci_hi: v2.peak ? num(v2.peak.r2_hi) : NaN, verdict: v2.verdict, reason: v2.reason,
     });
 
+    // Claims 3 and 4 only for the item set the mechanistic suite ran on (it analyses one set).
+    const mechSets = new Set([...(t.saliencyByRun ?? []), ...(t.lensTestsByRun ?? [])].filter((r) => r.label === label).map((r) => String(r.items)));
+    if (mechSets.size && !mechSets.has(items)) continue;
+
     // 3: at the decisive step, per seed.
     const at = (rs: readonly SummaryRow[] | undefined) => (rs ?? []).filter((r) => r.label === label && r.items === items && num(r.step) === step);
     const sal = at(t.saliencyByRun);
@@ -408,6 +412,7 @@ export function formatClaims(rows: readonly ClaimRow[]): string {
   if (!rows.length) return '  (no claims: no evaluated runs)';
   const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'NA');
   return rows
+    .filter((r) => r.claim !== 3 || r.measure === 'overall') // claim 3's two measures are in claims.csv; the console shows the combined verdict
     .map((r) => `  claim ${r.claim}  ${r.label.padEnd(9)} ${r.items.padEnd(8)} ${r.verdict.padEnd(13)} ${r.measure}: ${f(r.statistic)}${Number.isFinite(r.ci_lo) ? ` [${f(r.ci_lo)}, ${f(r.ci_hi)}]` : ''}  (${r.reason})`)
     .join('\n');
 }

@@ -29,6 +29,8 @@ import { ensureDir } from '../util/files.js';
 import { packageRoot } from '../util/version.js';
 import { evaluateRun, type ItemSelection } from './evaluate.js';
 import { analyzeRun } from './mechanistic.js';
+import type { ClaimRow } from '../analysis/claims.js';
+import { CLAIMS_FILE, readClaims, writeStudyClaims } from './claims-study.js';
 import { aggregateStudy, type HeadlineRow, headlineRows, newStudyFile, parseShard, readStudy, shardJobs, type StudyAggregate, studyJobs, studyPaths, type StudyFile, writeStudy } from './study.js';
 
 export const STAGES = ['corpus', 'train', 'eval', 'analyze', 'report'] as const;
@@ -85,6 +87,8 @@ export interface ReproduceResult {
   skippedEntries: string[];
   failures: { job: string; error: string }[];
   headline: HeadlineRow[];
+  /** The claims scorecard (STUDY/claims.csv). */
+  claims: ClaimRow[];
   aggregate: StudyAggregate | null;
 }
 
@@ -260,12 +264,15 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   // 4. aggregate + report
   let report: string | null = null;
   let aggregate: StudyAggregate | null = null;
+  let claims: ClaimRow[] = [];
   if (stages.has('report') || stages.has('eval')) {
     t = Date.now();
     aggregate = aggregateStudy(dir);
     if (stages.has('report') && opts.writeReport) report = await opts.writeReport(dir, aggregate);
+    // The report writes STUDY/claims.csv; without a report it is written here.
+    claims = report && existsSync(join(dir, CLAIMS_FILE)) ? readClaims(join(dir, CLAIMS_FILE)) : writeStudyClaims(dir, aggregate).claims;
     seconds.report = (Date.now() - t) / 1000;
   }
   seconds.total = (Date.now() - t0) / 1000;
-  return { study: dir, report, seconds, skippedEntries, failures, headline: aggregate ? headlineRows(aggregate) : [], aggregate };
+  return { study: dir, report, seconds, skippedEntries, failures, headline: aggregate ? headlineRows(aggregate) : [], aggregate, claims };
 }
