@@ -22,7 +22,9 @@
  *   lens_tests.csv            per (step, lens, condition, adjacent layers l → l+1): means, drop,
  *                             one-sided Welch t-test (is layer l+1 lower?) and paired t-test
  *   lens_training.csv         per (step, layer): validation KL(final ‖ lens) of the logit lens and
- *                             of the trained tuned lens, training KL at the first and last update
+ *                             of the trained tuned lens (and their ratio: the per-layer fit), training
+ *                             KL at the first and last update, updates made (early stopping on a
+ *                             validation-KL plateau with a cap), stop reason, converged (1/0/NA)
  *   heads.csv                 per (step, selection, layer, head): mean ENV share and flow over items,
  *                             whether the head is selected by the rule (threshold:X: mean share ≥ X,
  *                             the SPEC's default 0.30; top:K: the K highest shares, a second rule)
@@ -62,7 +64,9 @@ export const SALIENCY_COLUMNS = [...KEY, 'layer', 'unit', 'head', 'n_items', 'en
 export const LENS_ITEM_COLUMNS = [...KEY, 'lens', 'condition', 'layer', 'item', 'word', 'surprisal'];
 export const LENS_COLUMNS = [...KEY, 'lens', 'condition', 'layer', 'n_items', 'surprisal', 'se'];
 export const LENS_TEST_COLUMNS = [...KEY, 'lens', 'condition', 'layer_from', 'layer_to', 'mean_from', 'mean_to', 'drop', 'welch_t', 'welch_df', 'welch_p', 'paired_t', 'paired_p'];
-export const LENS_TRAINING_COLUMNS = ['arch', 'label', 'seed', 'step', 'layer', 'kl_logit_val', 'kl_tuned_val', 'kl_train_first', 'kl_train_last', 'lens_steps', 'lens_rows', 'lens_lr', 'seconds'];
+export const LENS_TRAINING_COLUMNS = [
+  'arch', 'label', 'seed', 'step', 'layer', 'kl_logit_val', 'kl_tuned_val', 'kl_ratio', 'kl_train_first', 'kl_train_last', 'lens_steps', 'lens_steps_run', 'stop_reason', 'converged', 'lens_rows', 'lens_lr', 'seconds',
+];
 export const HEAD_COLUMNS = [...KEY, 'layer', 'head', 'n_items', 'env_share', 'env_flow', 'aggregate', 'selection', 'uniform_share'];
 export const INTERVENTION_COLUMNS = [
   ...KEY, 'selection', 'threshold', 'n_heads', 'heads', 'mean_layer', 'n_items', 'original', 'intervened', 'control', 'diff', 't', 'p', 'wilcoxon_p', 'draws', 'control_size', 'layer_matched',
@@ -72,7 +76,7 @@ export const INTERVENTION_ITEM_COLUMNS = [...KEY, 'selection', 'item', 'word', '
 export const SALIENCY_NUMERIC = ['seed', 'step', 'layer', 'head', 'n_items', 'env_flow', 'env_flow_se', 'env_share', 'env_share_se', 'row_total', 'uniform_share'];
 export const LENS_NUMERIC = ['seed', 'step', 'layer', 'n_items', 'surprisal', 'se'];
 export const LENS_TEST_NUMERIC = ['seed', 'step', 'layer_from', 'layer_to', 'mean_from', 'mean_to', 'drop', 'welch_t', 'welch_df', 'welch_p', 'paired_t', 'paired_p'];
-export const LENS_TRAINING_NUMERIC = ['seed', 'step', 'layer', 'kl_logit_val', 'kl_tuned_val', 'kl_train_first', 'kl_train_last', 'lens_steps', 'lens_rows', 'lens_lr', 'seconds'];
+export const LENS_TRAINING_NUMERIC = ['seed', 'step', 'layer', 'kl_logit_val', 'kl_tuned_val', 'kl_ratio', 'kl_train_first', 'kl_train_last', 'lens_steps', 'lens_steps_run', 'converged', 'lens_rows', 'lens_lr', 'seconds'];
 export const HEAD_NUMERIC = ['seed', 'step', 'layer', 'head', 'n_items', 'env_share', 'env_flow', 'aggregate', 'uniform_share'];
 export const INTERVENTION_NUMERIC = ['seed', 'step', 'threshold', 'n_heads', 'mean_layer', 'n_items', 'original', 'intervened', 'control', 'diff', 't', 'p', 'wilcoxon_p', 'draws', 'control_size', 'layer_matched'];
 

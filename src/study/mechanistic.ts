@@ -41,7 +41,7 @@ import { Progress } from '../util/progress.js';
 import { codeVersion } from '../util/version.js';
 import { prepareItems } from '../analysis/grounding.js';
 import { aggregateHeads, type HeadScore, headScores, type InterventionResult, interventionTest, topHeads } from '../analysis/heads.js';
-import { defaultLensConfig, type LensTrainConfig, lensKL, lensSurprisal, trainTunedLens, TunedLens, unembedHash } from '../analysis/lens.js';
+import { defaultLensConfig, type LensFit, type LensTrainConfig, lensKL, lensSurprisal, trainTunedLens, TunedLens, unembedHash } from '../analysis/lens.js';
 import * as T from './mechanistic-tables.js';
 import { aggregateMechanistic, type MechanisticAggregate } from './mechanistic-study.js';
 import { computeSaliency, type HeadSaliency, type SaliencyItem } from '../analysis/saliency.js';
@@ -65,9 +65,12 @@ export interface MechanisticPreset {
  */
 export const MECHANISTIC_PRESETS: Record<string, MechanisticPreset> = {
   tiny: { steps: 'all', lens: { steps: 8, batchSize: 4, context: 32, lr: 2e-3, warmup: 2, seed: 1, rows: 64 } },
-  demo: { steps: 'every:200', lens: { steps: 60, batchSize: 8, context: 64, lr: 3e-3, warmup: 6, seed: 1, rows: 256 } },
-  cpu: { steps: 'all', lens: { steps: 200, batchSize: 8, context: 128, lr: 2e-3, warmup: 20, seed: 1, rows: 384 } },
-  paper: { steps: 'all', lens: { steps: 4000, batchSize: 8, context: 512, lr: 5e-4, warmup: 1000, seed: 1, rows: 0 } },
+  // Issue 14: the lens trains to a validation-KL plateau (patience evaluations without a 1% gain),
+  // the `steps` budget being a cap; layers still improving at the cap are flagged (not converged).
+  demo: { steps: 'every:200', lens: { steps: 150, batchSize: 8, context: 64, lr: 3e-3, warmup: 6, seed: 1, rows: 256, patience: 3, evalEvery: 15, minDelta: 0.01, valWindows: 4 } },
+  cpu: { steps: 'list:0,500,1000,2000,3000', lens: { steps: 600, batchSize: 8, context: 128, lr: 2e-3, warmup: 20, seed: 1, rows: 384, patience: 3, evalEvery: 25, minDelta: 0.01, valWindows: 8 } },
+  mid: { steps: 'list:0,1000,2000,3000', lens: { steps: 600, batchSize: 8, context: 128, lr: 2e-3, warmup: 20, seed: 1, rows: 384, patience: 3, evalEvery: 25, minDelta: 0.01, valWindows: 8 } },
+  paper: { steps: 'all', lens: { steps: 4000, batchSize: 8, context: 512, lr: 5e-4, warmup: 1000, seed: 1, rows: 0, patience: 4, evalEvery: 100, minDelta: 0.005, valWindows: 16 } },
 };
 const FALLBACK_PRESET: MechanisticPreset = { steps: 'all', lens: defaultLensConfig };
 
@@ -498,6 +501,8 @@ function lensStep(model: LanguageModel, items: MechItem[], corpus: Corpus, base:
   let lens: TunedLens | null = null;
   let klFirst: number[] = [];
   let klLast: number[] = [];
+  let fit: LensFit | null = null;
+  const valTokens = corpus.splits.val.length > 66 ? corpus.splits.val : corpus.splits.train;
   if (cfg.steps > 0) {
     // Reuse a lens file trained with the same settings against this very unembedding.
     if (!opts.force && existsSync(path)) {
@@ -509,16 +514,16 @@ function lensStep(model: LanguageModel, items: MechItem[], corpus: Corpus, base:
       }
     }
     if (!lens) {
-      const trained = trainTunedLens(model, corpus.splits.train, cfg, { quiet: true });
+      const trained = trainTunedLens(model, corpus.splits.train, cfg, { quiet: true, valTokens });
       lens = trained.lens;
       klFirst = trained.klFirst;
       klLast = trained.klLast;
+      fit = trained.fit;
       ensureDir(join(path, '..'));
       lens.save(path, { checkpoint_sha256: sha, step: String(base.step) });
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  const valTokens = corpus.splits.val.length > 66 ? corpus.splits.val : corpus.splits.train;
   const valCtx = Math.min(64, cfg.context);
   const klLogit = lensKL(model, null, valTokens, { context: valCtx });
   const klTuned = lens ? lensKL(model, lens, valTokens, { context: valCtx }) : [];
@@ -530,6 +535,13 @@ function lensStep(model: LanguageModel, items: MechItem[], corpus: Corpus, base:
     kl_train_first: klFirst.length ? r6(klFirst[l]!) : '',
     kl_train_last: klLast.length ? r6(klLast[l]!) : '',
     lens_steps: cfg.steps,
+    // Early stopping (issue 14): updates made, why training stopped, and whether this layer's
+    // validation KL had plateaued (1), was still falling (0), or is unknown (NA: fixed budget or a
+    // lens reused from disk). A non-converged layer is left out of claim 3.
+    lens_steps_run: fit ? fit.stepsRun : '',
+    stop_reason: fit ? fit.stopReason : '',
+    converged: fit && fit.converged[l] !== null ? (fit.converged[l] ? 1 : 0) : '',
+    kl_ratio: lens && klLogit[l]! > 0 ? r6(klTuned[l]! / klLogit[l]!) : '',
     lens_rows: cfg.rows ?? 0,
     lens_lr: cfg.lr,
     seconds: r6(seconds),

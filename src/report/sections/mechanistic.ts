@@ -266,14 +266,18 @@ const lensSection: StudyReportSection = {
       for (const r of kl) lastStep.set(String(r.label), Math.max(lastStep.get(String(r.label)) ?? -1, r.step as number));
       const rows = kl.filter((r) => r.step === lastStep.get(String(r.label)) && r.seed === Math.min(...kl.filter((x) => x.label === r.label).map((x) => x.seed as number)));
       b.table(rows, {
-        caption: 'How well each layer\'s lens predicts the model\'s own output at the last analysed checkpoint (first seed): mean KL(final ‖ lens) in nats per position on validation windows, logit lens vs trained tuned lens, with the training budget.',
+        caption: 'How well each layer\'s lens predicts the model\'s own output at the last analysed checkpoint (first seed): mean KL(final ‖ lens) in nats per position on validation windows, logit lens vs trained tuned lens and their ratio (the per-layer fit); the tuned lens trains until its validation KL plateaus (or the cap); a layer whose KL was still falling is not converged and is left out of claim 3.',
         columns: [
           MODEL_COLUMN,
           'step',
           'layer',
           { key: 'kl_logit_val', label: 'KL, logit lens', digits: 3 },
           { key: 'kl_tuned_val', label: 'KL, tuned lens', digits: 3 },
-          { key: 'lens_steps', label: 'lens updates' },
+          { key: 'kl_ratio', label: 'tuned / logit', digits: 3 },
+          { key: 'lens_steps', label: 'cap' },
+          { key: 'lens_steps_run', label: 'updates made' },
+          { key: 'stop_reason', label: 'stopped' },
+          { key: 'converged', label: 'converged', format: (v) => (v === '' || v === undefined || Number.isNaN(v) ? 'NA' : Number(v) === 1 ? 'yes' : 'no') },
           { key: 'lens_lr', label: 'lr', format: (v) => String(v) },
         ],
         maxRows: 200,
