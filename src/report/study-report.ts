@@ -6,6 +6,7 @@
  * sections, in page order:
  *    5 claims          the claims scorecard (report/sections/claims.ts; also 32 r2-bands, 45 grounding-age)
  *   10 summary         headline table per architecture at the last checkpoint, what is not run yet
+ *   12 explorer        link to the live explorer (STUDY/explore/index.html) when one was written
  *   20 behaviour       matched vs mismatched surprisal over training, mean G over training
  *   30 cooccurrence    G and R² over training on two axes; G(v) against the best statistic
  *   40 words           per-word G at the last checkpoint
@@ -42,6 +43,7 @@ import { fixedColumn, fixedOrNA, formatP, MODEL_COLUMN, pColumn } from './table-
 import { visualDialogSection } from './sections/visual-dialog.js';
 import { mechanisticSections } from './sections/mechanistic.js';
 import { claimsSections } from './sections/claims.js';
+import { explorerSection } from './sections/explorer.js';
 import { registerStudyReportSection, studyReportSections, type StudyReportContext, type StudyReportSection, type SyntheticTruth } from './sections/registry.js';
 
 export {
@@ -490,6 +492,8 @@ registerStudyReportSection(visualDialogSection);
 for (const s of mechanisticSections) registerStudyReportSection(s);
 // The claims scorecard (top of the page), R² bands and grounding ages (report/sections/claims.ts).
 for (const s of claimsSections) registerStudyReportSection(s);
+// A link to STUDY/explore/index.html when `groundlab explore --study` wrote one.
+registerStudyReportSection(explorerSection);
 
 // ---------------------------------------------------------------------------------------------
 // Building the page
