@@ -51,6 +51,7 @@ export const SYNTH_PRESET_OPTIONS: Record<string, Partial<SynthOptionsInput>> = 
  */
 export const CHILDES_PRESET_OPTIONS: Record<string, Record<string, unknown>> = {
   cpu: { templates: 'ours' },
+  mid: { templates: 'ours' },
   paper: { templates: 'ours' },
 };
 
