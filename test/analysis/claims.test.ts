@@ -95,17 +95,21 @@ describe('claim 3: where', () => {
 
 describe('claim 4: how', () => {
   it('without the causal per-head verdict columns: inconclusive with the reason; LSTM: inconclusive (no heads)', () => {
-    const v = claim4Verdict([{ seed: 1, layer: 1, head: 1, aggregate: 1 }], [{ seed: 1, diff: 0.3, p: 0.001 }], 'gpt2');
+    const v = claim4Verdict([{ seed: 1, layer: 1, head: 1, aggregate: 1, env_share: 0.5 }], [{ seed: 1, diff: 0.3, p: 0.001 }], 'gpt2');
     expect(v.verdict).toBe('inconclusive');
     expect(v.reason).toMatch(/grounding/);
     expect(claim4Verdict([], [], 'lstm').verdict).toBe('inconclusive');
   });
-  it('with the columns: named heads lowering G significantly → supported; no named head → not supported; ΔG ≥ 0 → not supported', () => {
-    const heads = [{ seed: 1, layer: 2, head: 1, grounding: 1 }, { seed: 1, layer: 2, head: 2, grounding: 0 }];
-    expect(claim4Verdict(heads, [{ seed: 1, delta_G: -0.4, p_delta_G: 0.001 }], 'gpt2').verdict).toBe('supported');
-    expect(claim4Verdict(heads.map((h) => ({ ...h, grounding: 0 })), [{ seed: 1, delta_G: -0.4, p_delta_G: 0.001 }], 'gpt2').verdict).toBe('not supported');
-    expect(claim4Verdict(heads, [{ seed: 1, delta_G: 0.2, p_delta_G: 0.9 }], 'gpt2').verdict).toBe('not supported');
-    expect(claim4Verdict(heads, [{ seed: 1, delta_G: -0.1, p_delta_G: 0.3 }], 'gpt2').verdict).toBe('inconclusive');
+  it('with issue 13 columns: every seed names a grounding head → supported; none → not supported; some seeds → inconclusive; untestable → inconclusive', () => {
+    const h = (seed: number, head: number, grounding: number, dG = -0.4) => ({ seed, layer: 2, head, grounding, dG, dG_control: -0.01, p_holm: grounding ? 0.001 : 0.5 });
+    const two = [h(1, 1, 1), h(1, 2, 0, 0), h(2, 1, 1), h(2, 2, 0, 0)];
+    const v = claim4Verdict(two, [], 'gpt2');
+    expect(v.verdict).toBe('supported');
+    expect(v.statistic).toBeCloseTo(-0.39, 12);
+    expect(v.nHeads).toBe(2);
+    expect(claim4Verdict(two.map((x) => ({ ...x, grounding: 0 })), [], 'gpt2').verdict).toBe('not supported');
+    expect(claim4Verdict([h(1, 1, 1), h(2, 1, 0)], [], 'gpt2').verdict).toBe('inconclusive');
+    expect(claim4Verdict([{ ...h(1, 1, 0), dG: NaN }], [], 'gpt2').verdict).toBe('inconclusive');
   });
 });
 
