@@ -52,6 +52,12 @@ export interface LensTrainConfig {
   evalEvery?: number;
   /** Relative improvement that counts (default 0.01 = 1%). */
   minDelta?: number;
+  /**
+   * Absolute improvement (nats per position) below which no gain counts, whatever minDelta says
+   * (default 1e-3): a lens already within a thousandth of a nat of the model's output has converged
+   * even if its KL still halves.
+   */
+  minDeltaAbs?: number;
   /** Validation windows per evaluation (default 8, context min(64, context)). */
   valWindows?: number;
 }
@@ -180,6 +186,7 @@ export function trainTunedLens(model: LanguageModel, trainTokens: Uint32Array, c
   const early = (config.patience ?? 0) > 0 && opts.valTokens !== undefined && opts.valTokens.length > 4;
   const evalEvery = Math.max(1, config.evalEvery ?? 25);
   const minDelta = config.minDelta ?? 0.01;
+  const minDeltaAbs = config.minDeltaAbs ?? 1e-3;
   const patience = config.patience ?? 0;
   const valCtx = Math.min(64, config.context);
   const history: { step: number; kl: number[] }[] = [];
@@ -192,7 +199,7 @@ export function trainTunedLens(model: LanguageModel, trainTokens: Uint32Array, c
     const kl = lensKL(model, lens, opts.valTokens!, { windows: config.valWindows ?? 8, context: valCtx });
     history.push({ step, kl });
     const total = trained(kl);
-    if (total < best * (1 - minDelta)) {
+    if (best === Infinity || best - total > Math.max(minDelta * best, minDeltaAbs)) {
       best = total;
       stale = 0;
     } else stale++;
@@ -248,23 +255,23 @@ export function trainTunedLens(model: LanguageModel, trainTokens: Uint32Array, c
     for (const p of model.params.params.values()) p.requiresGrad = wasTrainable[i++]!;
   }
   bar.done();
-  const fit: LensFit = { stepsRun, stopReason, history, converged: layerConvergence(history, L, patience, minDelta, early) };
+  const fit: LensFit = { stepsRun, stopReason, history, converged: layerConvergence(history, L, patience, minDelta, early, minDeltaAbs) };
   return { lens, klFirst, klLast, fit };
 }
 
 /**
- * A layer converged when its validation KL over the last `patience` evaluations improved by less
- * than minDelta relative to where that window started (a per-layer plateau). Fewer evaluations than
+ * A layer converged when its validation KL over the last `patience` evaluations improved by no more
+ * than minDelta relative to where that window started, or than minDeltaAbs nats (a per-layer plateau). Fewer evaluations than
  * patience + 1: not converged. The last layer (identity lens, exact) always counts as converged.
  */
-export function layerConvergence(history: readonly { step: number; kl: number[] }[], L: number, patience: number, minDelta: number, early = true): (boolean | null)[] {
+export function layerConvergence(history: readonly { step: number; kl: number[] }[], L: number, patience: number, minDelta: number, early = true, minDeltaAbs = 0): (boolean | null)[] {
   return Array.from({ length: L }, (_, l) => {
     if (l === L - 1 && L > 1) return true;
     if (!early) return null;
     if (history.length < patience + 1) return false;
     const start = history[history.length - 1 - patience]!.kl[l]!;
     const end = history[history.length - 1]!.kl[l]!;
-    return start - end < minDelta * Math.max(start, 1e-9);
+    return start - end <= Math.max(minDelta * start, minDeltaAbs);
   });
 }
 

@@ -69,5 +69,9 @@ describe('layer convergence from a validation history', () => {
     expect(layerConvergence(h, 3, 3, 0.01)).toEqual([false, true, true]);
     expect(layerConvergence(h.slice(0, 2), 3, 3, 0.01)).toEqual([false, false, true]);
     expect(layerConvergence(h, 3, 3, 0.01, false)).toEqual([null, null, true]);
+    // A KL that still halves but is already tiny counts as converged with an absolute tolerance.
+    const tiny = [8e-4, 4e-4, 2e-4, 1e-4].map((x, i) => ({ step: i * 10, kl: [x, 0] }));
+    expect(layerConvergence(tiny, 2, 3, 0.01, true, 0)).toEqual([false, true]);
+    expect(layerConvergence(tiny, 2, 3, 0.01, true, 1e-3)).toEqual([true, true]);
   });
 });
