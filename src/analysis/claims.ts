@@ -153,6 +153,19 @@ function decisiveRow(rows: readonly SummaryRow[]): SummaryRow | null {
   return rows.filter((r) => num(r.n_seeds) === most).reduce((a, b) => (num(b.step) > num(a.step) ? b : a));
 }
 
+/** The last step with as many distinct seeds as any step (undefined without rows). */
+function decisiveStep(rows: readonly SummaryRow[]): number | undefined {
+  const seeds = new Map<number, Set<number>>();
+  for (const r of rows) {
+    const s = seeds.get(num(r.step)) ?? new Set<number>();
+    s.add(num(r.seed));
+    seeds.set(num(r.step), s);
+  }
+  if (!seeds.size) return undefined;
+  const most = Math.max(...[...seeds.values()].map((s) => s.size));
+  return Math.max(...[...seeds].filter(([, s]) => s.size === most).map(([k]) => k));
+}
+
 function expectation(claim: 1 | 2 | 3 | 4, arch: string): Expectation {
   return EXPECTATIONS[claim][arch] ?? 'not claimed';
 }
@@ -385,11 +398,14 @@ export function computeClaims(t: ClaimTables): ClaimRow[] {
     const mechSets = new Set([...(t.saliencyByRun ?? []), ...(t.lensTestsByRun ?? [])].filter((r) => r.label === label).map((r) => String(r.items)));
     if (mechSets.size && !mechSets.has(items)) continue;
 
-    // 3: at the decisive step, per seed.
-    const at = (rs: readonly SummaryRow[] | undefined) => (rs ?? []).filter((r) => r.label === label && r.items === items && num(r.step) === step);
+    // 3: at the mechanistic suite's own decisive step (it may analyse fewer checkpoints than the
+    // evaluation): the last step with as many seeds as any; else the evaluation's.
+    const mine = (rs: readonly SummaryRow[] | undefined) => (rs ?? []).filter((r) => r.label === label && r.items === items);
+    const mechStep = decisiveStep([...mine(t.saliencyByRun), ...mine(t.lensTestsByRun)]) ?? step;
+    const at = (rs: readonly SummaryRow[] | undefined) => mine(rs).filter((r) => num(r.step) === mechStep);
     const sal = at(t.saliencyByRun);
     const lensT = at(t.lensTestsByRun);
-    const training = (t.lensTrainingByRun ?? []).filter((r) => r.label === label && num(r.step) === step);
+    const training = (t.lensTrainingByRun ?? []).filter((r) => r.label === label && num(r.step) === mechStep);
     const nLayers = t.nLayers?.[label] ?? Math.max(0, ...sal.map((r) => num(r.layer)).filter(Number.isFinite), ...lensT.map((r) => num(r.layer_to)).filter(Number.isFinite));
     const unconverged = new Map<number, Set<number>>();
     let flagged = 0;
@@ -408,19 +424,19 @@ export function computeClaims(t: ClaimTables): ClaimRow[] {
     const v3l = lensT.length ? claim3Verdict(lensLayers, nLayers) : { verdict: 'inconclusive' as Verdict, reason: 'no lens tests at this step', mean: NaN, lo: NaN, hi: NaN };
     const convNote = training.length && !training.some((r) => 'converged' in r) ? '; lens convergence not recorded' : flagged ? `; ${flagged} non-converged lens layer(s) left out` : '';
     const row3 = (measure: string, v: typeof v3s, n: number, extra = '') => ({
-      claim: 3 as const, ...base, n_seeds: n, measure, step, criterion: c3.text, expected: expectation(3, arch), ...NA, statistic: v.mean, ci_lo: v.lo, ci_hi: v.hi, verdict: v.verdict, reason: v.reason + extra,
+      claim: 3 as const, ...base, n_seeds: n, measure, step: mechStep, criterion: c3.text, expected: expectation(3, arch), ...NA, statistic: v.mean, ci_lo: v.lo, ci_hi: v.hi, verdict: v.verdict, reason: v.reason + extra,
     });
     out.push(row3('layer of peak ENV saliency flow', v3s, salLayers.length));
     out.push(row3(`layer of largest ${c3.lens}-lens drop`, v3l, lensLayers.length, convNote));
     out.push({
-      claim: 3, ...base, measure: 'overall', step, criterion: c3.text, expected: expectation(3, arch), ...NA, statistic: NaN,
+      claim: 3, ...base, measure: 'overall', step: mechStep, criterion: c3.text, expected: expectation(3, arch), ...NA, statistic: NaN,
       verdict: combineVerdicts([v3s.verdict, v3l.verdict]), reason: `saliency: ${v3s.verdict}; lens: ${v3l.verdict}`,
     });
 
     // 4
     const v4 = claim4Verdict(at(t.headsByRun), at(t.interventionByRun), arch);
     out.push({
-      claim: 4, ...base, measure: 'ΔG of the named grounding heads vs controls (nats)', step, criterion: CLAIM_CRITERIA[4].text, expected: expectation(4, arch),
+      claim: 4, ...base, measure: 'ΔG of the named grounding heads vs controls (nats)', step: mechStep, criterion: CLAIM_CRITERIA[4].text, expected: expectation(4, arch),
       ...NA, statistic: v4.statistic, p: v4.p, verdict: v4.verdict, reason: v4.reason,
     });
   }

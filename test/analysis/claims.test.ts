@@ -156,6 +156,16 @@ describe('the scorecard from study tables', () => {
     t.grounding = t.grounding.map((r) => (r.label === 'gpt2' ? { ...r, mean_G: 0, words_G_lo: 0, words_G_hi: 0, words_wilcoxon_p: NaN, p_t_G: NaN } : r));
     expect(computeClaims(t).find((r) => r.label === 'gpt2' && r.claim === 1)!.verdict).toBe('not supported');
   });
+  it('claims 3 and 4 use the mechanistic suite\'s own last step when it analysed fewer checkpoints', () => {
+    const t = planted();
+    const move = (rs: SummaryRow[] | undefined) => rs!.map((r) => ({ ...r, step: 200 }));
+    t.saliencyByRun = move(t.saliencyByRun);
+    t.lensTestsByRun = move(t.lensTestsByRun);
+    t.lensTrainingByRun = move(t.lensTrainingByRun);
+    const r = computeClaims(t).find((x) => x.label === 'gpt2' && x.claim === 3 && x.measure === 'overall')!;
+    expect(r.step).toBe(200);
+    expect(r.verdict).toBe('supported');
+  });
   it('keeping the non-converged lens layer moves the lens layer to 12 → claim 3 not supported (the convergence flag matters)', () => {
     const t = planted();
     t.lensTrainingByRun = t.lensTrainingByRun!.map((r) => ({ ...r, converged: 1 }));
