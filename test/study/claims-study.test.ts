@@ -36,6 +36,12 @@ describe('claims.csv of a study', () => {
     expect(res.claims.length).toBe(rows.length);
     expect(existsSync(join(study, 'eval', 'study_r2.csv'))).toBe(true);
     expect(existsSync(join(study, 'eval', 'grounding_age.csv'))).toBe(true);
+    // Per-word tables carry item counts, and words with few items are flagged.
+    const words = parseCsv(readFileSync(join(study, 'eval', 'study_words.csv'), 'utf8'));
+    expect(words.every((w) => Number(w.n_items) >= 1 && (w.few_items === '1') === Number(w.n_items) < 5)).toBe(true);
+    const ages = parseCsv(readFileSync(join(study, 'eval', 'grounding_age.csv'), 'utf8'));
+    expect(ages.length).toBeGreaterThan(0);
+    expect(ages.every((a) => (a.few_items === '1') === Number(a.n_items) < 5)).toBe(true);
     // Without the mechanistic suite, claims 3 and 4 are inconclusive and say why.
     for (const r of rows.filter((x) => x.claim === '3' || x.claim === '4')) expect(r.verdict).toBe('inconclusive');
   });
