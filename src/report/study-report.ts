@@ -30,13 +30,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CorpusStats } from '../data/build.js';
-import type { TargetsFile } from '../data/contract.js';
 import { COOCCURRENCE_STATISTICS, SPEC_STATISTICS, statisticOf } from '../analysis/cooccurrence.js';
 import { aggregateStudy, headlineRows, type StudyAggregate, studyCorpusDir, studyPaths } from '../study/study.js';
 import { EVAL_FILES, type SummaryRow } from '../study/tables.js';
 import { parseCsv, readJson } from '../util/files.js';
 import { codeVersion } from '../util/version.js';
-import { dualAxisChart, lineBandChart, renderSvg, scatterRegression, type TopLevelSpec } from './charts.js';
+import { dualAxisChart, lineBandChart, renderSvg, scatterRegression } from './charts.js';
 import { ReportBuilder, type Row } from './html.js';
 import { gainRow, surprisalOverTrainingChart, wordGainChart } from './study-figures.js';
 import { fixedColumn, fixedOrNA, formatP, MODEL_COLUMN, pColumn } from './table-format.js';

@@ -23,12 +23,10 @@
 import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from '../engine/index.js';
-import { loadCorpus, loadItems, loadTargets, type TargetsFile } from '../data/contract.js';
-import { listCheckpoints, loadCheckpoint } from '../train/checkpoint.js';
-import type { RunConfig } from '../train/config.js';
-import type { RunManifest } from '../train/trainer.js';
+import { loadItems, loadTargets, type TargetsFile } from '../data/contract.js';
+import { loadCheckpoint } from '../train/checkpoint.js';
 import { UserError } from '../util/errors.js';
-import { ensureDir, parseCsv, readJson, sha256, sha256File, toCsv, writeFileAtomic, writeJson } from '../util/files.js';
+import { ensureDir, parseCsv, readJson, sha256, toCsv, writeFileAtomic, writeJson } from '../util/files.js';
 import { Progress } from '../util/progress.js';
 import { codeVersion } from '../util/version.js';
 import { cooccurrenceR2 } from '../analysis/cooccurrence.js';
@@ -49,6 +47,7 @@ import {
   WORD_COLUMNS,
 } from './tables.js';
 import { aggregateStudy, forEachStudyRun, type StudyAggregate, type StudyPassOptions } from './study.js';
+import { openRun } from './run.js';
 
 export type { ItemSelection } from './tables.js';
 
@@ -86,12 +85,6 @@ export interface EvalRunResult {
 
 const FORMAT = 1;
 
-function readRunConfig(run: string): RunConfig {
-  const p = join(run, 'run_config.json');
-  if (!existsSync(p)) throw new UserError(`${run} is not a run directory: run_config.json is missing (train one with "groundlab train")`);
-  return readJson<RunConfig>(p);
-}
-
 /** Keeps only rows of `steps` in a CSV (atomic rewrite); creates it with its header if missing. */
 function keepSteps(path: string, columns: string[], steps: Set<number>): void {
   if (!existsSync(path)) {
@@ -116,16 +109,8 @@ const r6 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x);
 
 /** Evaluates (or resumes) the grounding of every checkpoint of a run. */
 export async function evaluateRun(opts: EvalRunOptions): Promise<EvalRunResult> {
-  const run = opts.run;
-  const cfg = readRunConfig(run);
-  const corpusDir = opts.corpus ?? cfg.corpus.dir;
-  if (!existsSync(join(corpusDir, 'vocab.json'))) {
-    throw new UserError(`the corpus of ${run} is not at ${corpusDir}; pass --corpus DIR (the directory the run was trained on)`);
-  }
-  const corpus = loadCorpus(corpusDir);
-  if (corpus.hash !== cfg.corpus.hash) {
-    throw new UserError(`${corpusDir} is not the corpus ${run} was trained on (hash ${corpus.hash.slice(0, 12)} vs ${cfg.corpus.hash.slice(0, 12)} in run_config.json)`);
-  }
+  const opened = openRun(opts.run, { corpus: opts.corpus });
+  const { dir: run, config: cfg, corpusDir, corpus, ident } = opened;
   const targets: TargetsFile = loadTargets(corpusDir);
   const selection: ItemSelection = opts.items ?? 'all';
   const allItems = loadItems(corpusDir).filter((it) => selection === 'all' || it.source.kind === selection);
@@ -154,8 +139,7 @@ export async function evaluateRun(opts: EvalRunOptions): Promise<EvalRunResult> 
     r2: join(out, EVAL_FILES.r2),
     manifest: join(out, EVAL_FILES.manifest),
   };
-  const runManifest = existsSync(join(run, 'manifest.json')) ? readJson<RunManifest>(join(run, 'manifest.json')) : null;
-  const shaOf = (step: number, path: string) => runManifest?.checkpoints.find((c) => c.step === step)?.sha256 ?? sha256File(path);
+  const shaOf = (step: number, path: string) => opened.sha({ step, path });
 
   let manifest: EvalManifest | null = existsSync(paths.manifest) ? readJson<EvalManifest>(paths.manifest) : null;
   if (manifest && (opts.force || JSON.stringify(manifest.key) !== JSON.stringify(key))) {
@@ -166,7 +150,7 @@ export async function evaluateRun(opts: EvalRunOptions): Promise<EvalRunResult> 
     for (const p of [paths.grounding, paths.words, paths.summary, paths.r2, paths.manifest]) rmSync(p, { force: true });
     manifest = { key, code_version: codeVersion(), run: { arch: cfg.arch, label: cfg.label, seed: cfg.seed }, skipped_items: skipped, steps: {} };
   }
-  const ckpts = listCheckpoints(run).filter((c) => !opts.steps || opts.steps.includes(c.step));
+  const ckpts = opened.checkpoints.filter((c) => !opts.steps || opts.steps.includes(c.step));
   // A step counts as done only if its checkpoint is the one that was evaluated.
   for (const [s, info] of Object.entries(manifest.steps)) {
     const c = ckpts.find((k) => k.step === Number(s));
@@ -174,7 +158,6 @@ export async function evaluateRun(opts: EvalRunOptions): Promise<EvalRunResult> 
   }
   const done = new Set(Object.keys(manifest.steps).map(Number));
   const todo = ckpts.filter((c) => !done.has(c.step));
-  const ident = { arch: cfg.arch, label: cfg.label, seed: cfg.seed };
 
   if (todo.length || !existsSync(paths.summary)) {
     keepSteps(paths.grounding, GROUNDING_COLUMNS, done);

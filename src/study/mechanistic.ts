@@ -11,8 +11,9 @@
  *              mixer.z on every position, against random control sets of as many other heads
  *              (heads.ts); the SPEC §1 intervention table per checkpoint and rule
  *
- * `analyzeRun` writes RUN/mechanistic/ (tables: see mechanistic-tables.ts). Work is cached per
- * (analysis, checkpoint) in RUN/mechanistic/parts/, keyed by the options, the corpus and items
+ * `analyzeRun` writes RUN/mechanistic/ (tables: see mechanistic-tables.ts); each analysis is one
+ * step object (defineStep: key, compute, tables) and the run is a loop over checkpoints and steps.
+ * Work is cached per (analysis, checkpoint) in RUN/mechanistic/parts/ (study/cache.ts), keyed by the options, the corpus and items
  * hashes and the checkpoint's sha256, so re-running skips what is done and the tables are rebuilt
  * from the parts (of every checkpoint present whose part is still valid, so analysing a subset of
  * checkpoints keeps the others). `analyzeStudy` runs it over the runs of a study (or one shard)
@@ -29,14 +30,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from '../engine/index.js';
-import { loadCorpus, loadItems, type Corpus, type EvalItem } from '../data/contract.js';
+import { loadItems, type Corpus, type EvalItem } from '../data/contract.js';
 import { archEntry } from '../models/index.js';
-import type { LanguageModel } from '../models/types.js';
+import type { Arch, LanguageModel } from '../models/types.js';
 import { listCheckpoints, loadCheckpoint } from '../train/checkpoint.js';
-import type { RunConfig } from '../train/config.js';
-import type { RunManifest } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
-import { ensureDir, readJson, sha256, sha256File, toJsonl, writeCsv, writeFileAtomic, writeJson } from '../util/files.js';
+import { ensureDir, readJson, sha256, toJsonl, writeCsv, writeFileAtomic, writeJson } from '../util/files.js';
 import { Progress } from '../util/progress.js';
 import { codeVersion } from '../util/version.js';
 import { prepareItems } from '../analysis/grounding.js';
@@ -47,6 +46,8 @@ import { aggregateMechanistic, type MechanisticAggregate } from './mechanistic-s
 import { computeSaliency, type HeadSaliency, type SaliencyItem } from '../analysis/saliency.js';
 import { mean, pairedTTest, standardError, welchTTest } from '../analysis/stats.js';
 import { forEachStudyRun, type StudyPassOptions } from './study.js';
+import { CheckpointCache, type Part, stepName } from './cache.js';
+import { type Checkpoint, openRun } from './run.js';
 
 export type Analysis = 'saliency' | 'lens' | 'heads';
 export const ANALYSES: readonly Analysis[] = ['saliency', 'lens', 'heads'];
@@ -202,15 +203,6 @@ export function selectSteps(present: readonly number[], spec: string | number[])
 const r6 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x);
 const sig4 = (x: number) => (x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(4)));
 const se = (xs: number[]) => (xs.length >= 2 ? standardError(xs) : NaN);
-const stepName = (step: number) => `step_${String(step).padStart(6, '0')}`;
-
-interface Part<R> {
-  key: unknown;
-  checkpoint_sha256: string;
-  seconds: number;
-  computed_at: string;
-  result: R;
-}
 
 interface SaliencyPart {
   itemRows: Record<string, unknown>[];
@@ -234,31 +226,79 @@ interface HeadsPart {
   itemRows: Record<string, unknown>[];
 }
 
-function readRunConfig(run: string): RunConfig {
-  const p = join(run, 'run_config.json');
-  if (!existsSync(p)) throw new UserError(`${run} is not a run directory: run_config.json is missing (train one with "groundlab train")`);
-  return readJson<RunConfig>(p);
+/** What a step of the suite sees at one checkpoint. */
+interface StepContext {
+  step: number;
+  sha: string;
+  model(): LanguageModel;
+  base: Base;
 }
 
-function readPart<R>(path: string, key: unknown, sha: string): Part<R> | null {
-  if (!existsSync(path)) return null;
-  try {
-    const p = readJson<Part<R>>(path);
-    return JSON.stringify(p.key) === JSON.stringify(key) && p.checkpoint_sha256 === sha ? p : null;
-  } catch {
-    return null; // a torn or foreign file: recompute
-  }
+/**
+ * One analysis of the suite: its cache key, whether it applies to the architecture, how it
+ * computes one checkpoint's part (and the progress note), and the tables it writes from the parts
+ * of every checkpoint. Each step keeps its own parts, typed by its result.
+ */
+interface MechStep {
+  readonly name: Analysis;
+  readonly key: unknown;
+  applies(arch: Arch): boolean;
+  /** The cached part of this checkpoint, if valid; then it is kept for the tables. */
+  reuse(step: number, sha: string): boolean;
+  /** Computes, caches and keeps this checkpoint's part; returns the progress note. */
+  run(ctx: StepContext): string;
+  /** Keeps the valid cached parts of other checkpoints (analysed before) for the tables. */
+  collect(checkpoints: readonly Checkpoint[], sha: (c: Checkpoint) => string): void;
+  /** The steps and cache records of the parts kept (for the manifest). */
+  records(): [number, Part<unknown>][];
+  writeTables(out: string): void;
+}
+
+function defineStep<R>(
+  cache: CheckpointCache,
+  def: {
+    name: Analysis;
+    key: unknown;
+    applies?: (arch: Arch) => boolean;
+    compute: (ctx: StepContext) => { result: R; note: string };
+    writeTables: (results: R[], out: string) => void;
+  },
+): MechStep & { resultAt(step: number): R | undefined } {
+  const parts = new Map<number, Part<R>>();
+  const records = () => [...parts.entries()].sort((x, y) => x[0] - y[0]);
+  return {
+    name: def.name,
+    key: def.key,
+    applies: def.applies ?? (() => true),
+    reuse(step, sha) {
+      const p = cache.read<R>(def.name, step, def.key, sha);
+      if (p) parts.set(step, p);
+      return p !== null;
+    },
+    run(ctx) {
+      const t0 = performance.now();
+      const { result, note } = def.compute(ctx);
+      parts.set(ctx.step, cache.write(def.name, ctx.step, def.key, ctx.sha, r6((performance.now() - t0) / 1000), result));
+      return note;
+    },
+    collect(checkpoints, sha) {
+      for (const c of checkpoints) {
+        if (parts.has(c.step) || !existsSync(cache.path(def.name, c.step))) continue;
+        const p = cache.read<R>(def.name, c.step, def.key, sha(c));
+        if (p) parts.set(c.step, p);
+      }
+    },
+    records,
+    writeTables: (out) => def.writeTables(records().map(([, p]) => p.result), out),
+    resultAt: (step) => parts.get(step)?.result,
+  };
 }
 
 /** Runs the mechanistic suite over the checkpoints of one run. */
 export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticRunResult> {
   const t0 = performance.now();
-  const run = opts.run;
-  const cfg = readRunConfig(run);
-  const corpusDir = opts.corpus ?? cfg.corpus.dir;
-  if (!existsSync(join(corpusDir, 'vocab.json'))) throw new UserError(`the corpus of ${run} is not at ${corpusDir}; pass --corpus DIR (the directory the run was trained on)`);
-  const corpus = loadCorpus(corpusDir);
-  if (corpus.hash !== cfg.corpus.hash) throw new UserError(`${corpusDir} is not the corpus ${run} was trained on (hash ${corpus.hash.slice(0, 12)} vs ${cfg.corpus.hash.slice(0, 12)} in run_config.json)`);
+  const run = openRun(opts.run, { corpus: opts.corpus });
+  const { config: cfg, corpus, corpusDir, ident } = run;
   const preset = MECHANISTIC_PRESETS[cfg.preset] ?? FALLBACK_PRESET;
   const analyses = new Set<Analysis>(opts.analyses ?? ANALYSES);
   if (analyses.has('heads')) analyses.add('saliency'); // heads are chosen from the saliency of the same checkpoint
@@ -268,18 +308,11 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
   lensCfg.context = Math.min(lensCfg.context, cfg.train.context); // the model's positions
   const mapItems = opts.mapItems ?? 'per-word';
   const common = { format: FORMAT, corpus_hash: corpus.hash, items_sha256: sha256(readFileSync(join(corpusDir, 'items.jsonl'))), items: set, max_items: opts.maxItems ?? null, max_len: cfg.train.context };
-  const keys: Record<Analysis, unknown> = {
-    saliency: { ...common, map: opts.map ?? 'auto', map_items: mapItems },
-    lens: { ...common, lens: lensCfg },
-    heads: { ...common, selections: headSelections(opts), draws: opts.draws ?? 20, control_seed: opts.controlSeed ?? 1, layer_matched: opts.layerMatched ?? false },
-  };
 
-  const out = ensureDir(join(run, T.MECH_DIR));
-  const partPath = (a: Analysis, step: number) => join(out, 'parts', a, `${stepName(step)}.json`);
+  const out = ensureDir(join(run.dir, T.MECH_DIR));
+  const cache = new CheckpointCache(join(out, 'parts'));
   const lensPath = (step: number) => join(out, 'lens', `${stepName(step)}.safetensors`);
-  const runManifest = existsSync(join(run, 'manifest.json')) ? readJson<RunManifest>(join(run, 'manifest.json')) : null;
-  const shaOf = (step: number, path: string) => runManifest?.checkpoints.find((c) => c.step === step)?.sha256 ?? sha256File(path);
-  const present = listCheckpoints(run);
+  const present = run.checkpoints;
   const steps = selectSteps(
     present.map((c) => c.step),
     opts.steps ?? preset.steps,
@@ -287,52 +320,71 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
   const ckpts = present.filter((c) => steps.includes(c.step));
   if (opts.threads) E.setThreads(opts.threads);
 
-  const ident = { arch: cfg.arch, label: cfg.label, seed: cfg.seed };
+  const saliencyItems: SaliencyItem[] = items.map((it) => ({ context: it.context, target: it.target, envPositions: it.envPositions }));
+  // The ENV share a head would get from uniform saliency over the prediction row: the items' share of
+  // ENV positions. The 0.30 threshold means little when this baseline is above it (short contexts full of ENV).
+  const uniform = { uniform_share: r6(uniformEnvShare(items)) };
+
+  const saliency = defineStep<SaliencyPart>(cache, {
+    name: 'saliency',
+    key: { ...common, map: opts.map ?? 'auto', map_items: mapItems },
+    compute: (ctx) => {
+      const result = saliencyStep(ctx.model(), items, saliencyItems, corpus, ctx.base, opts, mapItems);
+      return { result, note: `ENV flow peaks at layer ${peakLayer(result.rows)}` };
+    },
+    writeTables: (s, dir) => {
+      writeCsv(join(dir, T.MECH_FILES.saliencyItems), s.flatMap((p) => p.itemRows), T.SALIENCY_ITEM_COLUMNS);
+      writeCsv(join(dir, T.MECH_FILES.saliency), s.flatMap((p) => p.rows.map((r) => ({ ...r, ...uniform }))), T.SALIENCY_COLUMNS);
+      writeFileAtomic(join(dir, T.MECH_FILES.maps), toJsonl(s.flatMap((p) => p.maps)));
+    },
+  });
+  const lens = defineStep<LensPart>(cache, {
+    name: 'lens',
+    key: { ...common, lens: lensCfg },
+    compute: (ctx) => ({ result: lensStep(ctx.model(), items, corpus, ctx.base, lensCfg, lensPath(ctx.step), ctx.sha, opts), note: 'lens' }),
+    writeTables: (s, dir) => {
+      writeCsv(join(dir, T.MECH_FILES.lensItems), s.flatMap((p) => p.itemRows), T.LENS_ITEM_COLUMNS);
+      writeCsv(join(dir, T.MECH_FILES.lens), s.flatMap((p) => p.rows), T.LENS_COLUMNS);
+      writeCsv(join(dir, T.MECH_FILES.lensTests), s.flatMap((p) => p.tests), T.LENS_TEST_COLUMNS);
+      writeCsv(join(dir, T.MECH_FILES.lensTraining), s.flatMap((p) => p.training), T.LENS_TRAINING_COLUMNS);
+    },
+  });
+  const heads = defineStep<HeadsPart>(cache, {
+    name: 'heads',
+    key: { ...common, selections: headSelections(opts), draws: opts.draws ?? 20, control_seed: opts.controlSeed ?? 1, layer_matched: opts.layerMatched ?? false },
+    applies: (arch) => archEntry(arch).hooks.headOut !== null, // no heads to select or ablate (the LSTM)
+    compute: (ctx) => {
+      const sal = saliency.resultAt(ctx.step);
+      if (!sal) throw new Error(`heads: no saliency for step ${ctx.step}`);
+      const result = headsStep(ctx.model(), items, sal.raw, ctx.base, opts);
+      return { result, note: `${result.intervention[0]!.n_heads} aggregate heads` };
+    },
+    writeTables: (s, dir) => {
+      if (!s.length) return;
+      writeCsv(join(dir, T.MECH_FILES.heads), s.flatMap((p) => p.heads.map((r) => ({ ...r, ...uniform }))), T.HEAD_COLUMNS);
+      writeCsv(join(dir, T.MECH_FILES.intervention), s.flatMap((p) => p.intervention), T.INTERVENTION_COLUMNS);
+      writeCsv(join(dir, T.MECH_FILES.interventionItems), s.flatMap((p) => p.itemRows), T.INTERVENTION_ITEM_COLUMNS);
+    },
+  });
+  // In ANALYSES order: saliency before heads, which reads it.
+  const suite: MechStep[] = [saliency, lens, heads].filter((st) => analyses.has(st.name));
+
   const computed: Record<Analysis, number[]> = { saliency: [], lens: [], heads: [] };
   const reused: Record<Analysis, number[]> = { saliency: [], lens: [], heads: [] };
-  const order = ANALYSES.filter((a) => analyses.has(a));
   const bar = new Progress({ total: ckpts.length, label: `analyze ${cfg.label} seed ${cfg.seed}`, unit: 'checkpoints', quiet: opts.quiet || !ckpts.length });
-  const saliencyItems: SaliencyItem[] = items.map((it) => ({ context: it.context, target: it.target, envPositions: it.envPositions }));
-  const parts: { [A in Analysis]: Map<number, Part<A extends 'saliency' ? SaliencyPart : A extends 'lens' ? LensPart : HeadsPart>> } = {
-    saliency: new Map(),
-    lens: new Map(),
-    heads: new Map(),
-  };
-
   for (const c of ckpts) {
-    const sha = shaOf(c.step, c.path);
+    const sha = run.sha(c);
     let model: LanguageModel | null = null;
-    const getModel = () => (model ??= loadCheckpoint(c.path).model);
+    const ctx: StepContext = { step: c.step, sha, model: () => (model ??= loadCheckpoint(c.path).model), base: { ...ident, step: c.step, items: set } };
     const status: string[] = [];
-    for (const a of order) {
-      if (a === 'heads' && !archEntry(cfg.arch).hooks.headOut) continue; // no heads to select or ablate (the LSTM)
-      const cached = opts.force ? null : readPart<never>(partPath(a, c.step), keys[a], sha);
-      if (cached) {
-        (parts[a] as Map<number, unknown>).set(c.step, cached);
-        reused[a].push(c.step);
+    for (const st of suite) {
+      if (!st.applies(cfg.arch)) continue;
+      if (!opts.force && st.reuse(c.step, sha)) {
+        reused[st.name].push(c.step);
         continue;
       }
-      const ta = performance.now();
-      let result: SaliencyPart | LensPart | HeadsPart;
-      const base = { ...ident, step: c.step, items: set };
-      if (a === 'saliency') {
-        result = saliencyStep(getModel(), items, saliencyItems, corpus, base, opts, mapItems);
-        const peak = peakLayer(result.rows);
-        status.push(`ENV flow peaks at layer ${peak}`);
-      } else if (a === 'lens') {
-        result = lensStep(getModel(), items, corpus, base, lensCfg, lensPath(c.step), sha, opts);
-        status.push('lens');
-      } else {
-        const sal = parts.saliency.get(c.step);
-        if (!sal) throw new Error(`heads: no saliency for step ${c.step}`);
-        result = headsStep(getModel(), items, sal.result.raw, base, opts);
-        status.push(`${(result as HeadsPart).intervention[0]!.n_heads} aggregate heads`);
-      }
-      const part: Part<typeof result> = { key: keys[a], checkpoint_sha256: sha, seconds: r6((performance.now() - ta) / 1000), computed_at: new Date().toISOString(), result };
-      ensureDir(join(out, 'parts', a));
-      writeJson(partPath(a, c.step), part);
-      (parts[a] as Map<number, unknown>).set(c.step, part);
-      computed[a].push(c.step);
+      status.push(st.run(ctx));
+      computed[st.name].push(c.step);
     }
     bar.tick(1, `step ${c.step}${status.length ? ': ' + status.join(', ') : ''}`);
     E.pool.clear();
@@ -341,50 +393,21 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
 
   // Tables, rebuilt from the parts of every checkpoint present whose part matches the options and
   // the checkpoint (so analysing a few steps never drops the others from the tables), in step order.
-  for (const a of order) {
-    const m = parts[a] as Map<number, Part<unknown>>;
-    for (const c of present) {
-      if (m.has(c.step) || !existsSync(partPath(a, c.step))) continue;
-      const p = readPart<unknown>(partPath(a, c.step), keys[a], shaOf(c.step, c.path));
-      if (p) m.set(c.step, p);
-    }
-  }
-  const sorted = <R>(m: Map<number, Part<R>>) => [...m.entries()].sort((x, y) => x[0] - y[0]).map(([, p]) => p.result);
-  // The ENV share a head would get from uniform saliency over the prediction row: the items' share of
-  // ENV positions. The 0.30 threshold means little when this baseline is above it (short contexts full of ENV).
-  const uniform = { uniform_share: r6(uniformEnvShare(items)) };
-  if (analyses.has('saliency')) {
-    const s = sorted(parts.saliency);
-    writeCsv(join(out, T.MECH_FILES.saliencyItems), s.flatMap((p) => p.itemRows), T.SALIENCY_ITEM_COLUMNS);
-    writeCsv(join(out, T.MECH_FILES.saliency), s.flatMap((p) => p.rows.map((r) => ({ ...r, ...uniform }))), T.SALIENCY_COLUMNS);
-    writeFileAtomic(join(out, T.MECH_FILES.maps), toJsonl(s.flatMap((p) => p.maps)));
-  }
-  if (analyses.has('lens')) {
-    const s = sorted(parts.lens);
-    writeCsv(join(out, T.MECH_FILES.lensItems), s.flatMap((p) => p.itemRows), T.LENS_ITEM_COLUMNS);
-    writeCsv(join(out, T.MECH_FILES.lens), s.flatMap((p) => p.rows), T.LENS_COLUMNS);
-    writeCsv(join(out, T.MECH_FILES.lensTests), s.flatMap((p) => p.tests), T.LENS_TEST_COLUMNS);
-    writeCsv(join(out, T.MECH_FILES.lensTraining), s.flatMap((p) => p.training), T.LENS_TRAINING_COLUMNS);
-  }
-  if (analyses.has('heads') && parts.heads.size) {
-    const s = sorted(parts.heads);
-    writeCsv(join(out, T.MECH_FILES.heads), s.flatMap((p) => p.heads.map((r) => ({ ...r, ...uniform }))), T.HEAD_COLUMNS);
-    writeCsv(join(out, T.MECH_FILES.intervention), s.flatMap((p) => p.intervention), T.INTERVENTION_COLUMNS);
-    writeCsv(join(out, T.MECH_FILES.interventionItems), s.flatMap((p) => p.itemRows), T.INTERVENTION_ITEM_COLUMNS);
-  }
+  for (const st of suite) st.collect(present, run.sha);
+  for (const st of suite) st.writeTables(out);
   const manifestPath = join(out, T.MECH_FILES.manifest);
   const prev = existsSync(manifestPath) ? readJson<Record<string, unknown>>(manifestPath) : {};
   const perAnalysis: Record<string, unknown> = { ...((prev.analyses as Record<string, unknown>) ?? {}) };
-  for (const a of order) {
-    const m = parts[a] as Map<number, Part<unknown>>;
-    if (!m.size) continue;
-    perAnalysis[a] = {
-      key: keys[a],
-      steps: Object.fromEntries([...m.entries()].sort((x, y) => x[0] - y[0]).map(([s, p]) => [String(s), { checkpoint_sha256: p.checkpoint_sha256, seconds: p.seconds, computed_at: p.computed_at }])),
+  for (const st of suite) {
+    const records = st.records();
+    if (!records.length) continue;
+    perAnalysis[st.name] = {
+      key: st.key,
+      steps: Object.fromEntries(records.map(([s, p]) => [String(s), { checkpoint_sha256: p.checkpoint_sha256, seconds: p.seconds, computed_at: p.computed_at }])),
     };
   }
   writeJson(manifestPath, { code_version: codeVersion(), run: ident, items: { set, count: items.length, skipped }, analyses: perAnalysis });
-  return { dir: run, ...ident, computed, reused, seconds: (performance.now() - t0) / 1000 };
+  return { dir: run.dir, ...ident, computed, reused, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** The layer (1-based) with the highest mean ENV flow of the layer flow. */

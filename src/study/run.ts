@@ -1,0 +1,58 @@
+/**
+ * One run directory opened for a stage (evaluation, mechanistic suite): its resolved config, the
+ * corpus it was trained on (checked by hash), its checkpoints and their sha256 (from the run's
+ * manifest when it lists them, else hashed once), and the (arch, label, seed) every table row starts with.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Corpus, loadCorpus } from '../data/contract.js';
+import { listCheckpoints } from '../train/checkpoint.js';
+import type { RunConfig } from '../train/config.js';
+import type { RunManifest } from '../train/trainer.js';
+import { UserError } from '../util/errors.js';
+import { readJson, sha256File } from '../util/files.js';
+
+export interface Checkpoint {
+  step: number;
+  path: string;
+}
+
+export interface OpenRun {
+  dir: string;
+  config: RunConfig;
+  corpusDir: string;
+  corpus: Corpus;
+  /** manifest.json, or null for runs without one (imported checkpoints). */
+  manifest: RunManifest | null;
+  /** Checkpoints present, in step order. */
+  checkpoints: Checkpoint[];
+  /** The checkpoint's sha256 (the manifest's record, else the file hashed once). */
+  sha(c: Checkpoint): string;
+  ident: { arch: RunConfig['arch']; label: string; seed: number };
+}
+
+/** run_config.json of a run directory (a UserError naming the directory when it is missing). */
+export function readRunConfig(run: string): RunConfig {
+  const p = join(run, 'run_config.json');
+  if (!existsSync(p)) throw new UserError(`${run} is not a run directory: run_config.json is missing (train one with "groundlab train")`);
+  return readJson<RunConfig>(p);
+}
+
+/** Opens a run; `corpus` overrides the corpus directory recorded in run_config.json (its hash must still match). */
+export function openRun(dir: string, opts: { corpus?: string } = {}): OpenRun {
+  const config = readRunConfig(dir);
+  const corpusDir = opts.corpus ?? config.corpus.dir;
+  if (!existsSync(join(corpusDir, 'vocab.json'))) throw new UserError(`the corpus of ${dir} is not at ${corpusDir}; pass --corpus DIR (the directory the run was trained on)`);
+  const corpus = loadCorpus(corpusDir);
+  if (corpus.hash !== config.corpus.hash) throw new UserError(`${corpusDir} is not the corpus ${dir} was trained on (hash ${corpus.hash.slice(0, 12)} vs ${config.corpus.hash.slice(0, 12)} in run_config.json)`);
+  const manifest = existsSync(join(dir, 'manifest.json')) ? readJson<RunManifest>(join(dir, 'manifest.json')) : null;
+  const hashed = new Map<string, string>();
+  const sha = (c: Checkpoint) => {
+    const recorded = manifest?.checkpoints.find((m) => m.step === c.step)?.sha256;
+    if (recorded) return recorded;
+    let h = hashed.get(c.path);
+    if (h === undefined) hashed.set(c.path, (h = sha256File(c.path)));
+    return h;
+  };
+  return { dir, config, corpusDir, corpus, manifest, checkpoints: listCheckpoints(dir), sha, ident: { arch: config.arch, label: config.label, seed: config.seed } };
+}
