@@ -68,7 +68,7 @@ export const MECHANISTIC_PRESETS: Record<string, MechanisticPreset> = {
   tiny: { steps: 'all', lens: { steps: 8, batchSize: 4, context: 32, lr: 2e-3, warmup: 2, seed: 1, rows: 64 } },
   // Issue 14: the lens trains to a validation-KL plateau (patience evaluations without a 1% gain),
   // the `steps` budget being a cap; layers still improving at the cap are flagged (not converged).
-  demo: { steps: 'every:200', lens: { steps: 150, batchSize: 8, context: 64, lr: 3e-3, warmup: 6, seed: 1, rows: 256, patience: 3, evalEvery: 15, minDelta: 0.01, valWindows: 4 } },
+  demo: { steps: 'every:200', lens: { steps: 600, batchSize: 8, context: 64, lr: 3e-3, warmup: 6, seed: 1, rows: 256, patience: 3, evalEvery: 15, minDelta: 0.01, valWindows: 4 } },
   cpu: { steps: 'list:0,500,1000,2000,3000', lens: { steps: 600, batchSize: 8, context: 128, lr: 2e-3, warmup: 20, seed: 1, rows: 384, patience: 3, evalEvery: 25, minDelta: 0.01, valWindows: 8 } },
   mid: { steps: 'list:0,1000,2000,3000', lens: { steps: 600, batchSize: 8, context: 128, lr: 2e-3, warmup: 20, seed: 1, rows: 384, patience: 3, evalEvery: 25, minDelta: 0.01, valWindows: 8 } },
   paper: { steps: 'all', lens: { steps: 4000, batchSize: 8, context: 512, lr: 5e-4, warmup: 1000, seed: 1, rows: 0, patience: 4, evalEvery: 100, minDelta: 0.005, valWindows: 16 } },

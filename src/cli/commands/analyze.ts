@@ -31,7 +31,7 @@ const saliencyOpts = {
 };
 
 const lensOpts = {
-  lens_steps: z.number().int().nonnegative().optional().describe('tuned-lens AdamW updates per checkpoint, a cap: training stops earlier on a validation-KL plateau (0: logit lens only; default: the preset\'s: tiny 8, demo 150, cpu and mid 600, paper 4000)'),
+  lens_steps: z.number().int().nonnegative().optional().describe('tuned-lens AdamW updates per checkpoint, a cap: training stops earlier on a validation-KL plateau (0: logit lens only; default: the preset\'s: tiny 8, demo, cpu and mid 600, paper 4000)'),
   lens_lr: z.number().positive().optional().describe('tuned-lens peak learning rate (default: the preset\'s; paper 5e-4)'),
   lens_warmup: z.number().int().nonnegative().optional().describe('tuned-lens warm-up steps (paper 1,000)'),
   lens_batch: z.number().int().positive().optional().describe('training sequences per update'),
