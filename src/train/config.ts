@@ -97,10 +97,13 @@ const visdialModels: PresetModels = { gpt2: { n_embd: 64, n_layer: 4, n_head: 4,
 const paperModels: PresetModels = { gpt2: { n_embd: 768, n_layer: 12, n_head: 12, n_positions: 512 }, mamba2: { hidden_size: 768, num_hidden_layers: 12, expand: 4, head_dim: 64, state_size: 128, conv_kernel: 4, chunk_size: 128 }, lstm: { embedding_size: 768, hidden_size: 960, num_layers: 4 } }; // lstm: 29.52M non-embedding params vs 4-layer GPT-2's 28.75M
 
 /**
- * The cpu preset's LSTM learning rate (issue 14, "a fair LSTM"), to be chosen by
- * scripts/sweeps/lstm-lr.ts on validation loss. SWEEP PENDING: GPT-2's 1e-3 until it reports.
+ * The cpu preset's LSTM learning rate (issue 14, "a fair LSTM"), from scripts/sweeps/lstm-lr.ts on
+ * validation loss (cpu shapes, 300 steps on the NewEngland slice of the shared CHILDES copy; numbers
+ * in README "Presets"): 1e-3 3.716, 3e-3 3.021, 1e-2 2.687, 2e-2 2.680, 3e-2 2.651, 1e-1 diverged.
+ * 1e-2: the smallest rate within 0.05 nats of the best, since a 300-step proxy favours large rates
+ * and 1e-1 diverged (a judgment call; GPT-2 keeps the SPEC's measured 1e-3).
  */
-export const CPU_LSTM_LR = 1e-3;
+export const CPU_LSTM_LR = 1e-2;
 
 const presetList: Preset[] = [
   {
