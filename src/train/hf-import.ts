@@ -6,9 +6,15 @@
  * Name mapping for GPT-2: keys with or without the "transformer." prefix are accepted; the
  * causal-mask buffers (attn.bias, attn.masked_bias) are dropped; lm_head.weight must equal the
  * tied wte.weight when present (groundlab models tie embeddings).
+ *
+ * The run gets a run_config.json like a trained run's (preset "imported", seed 0, training
+ * settings unused except `context`), so `eval grounding`, `analyze` and `report` accept it. With
+ * a corpus (the one whose vocabulary the model uses) its directory and hash are recorded and the
+ * vocabulary sizes must agree; without, the hash is empty and those commands need --corpus.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { loadCorpus } from '../data/contract.js';
 import { createModel } from '../models/index.js';
 import type { Arch } from '../models/types.js';
 import { UserError } from '../util/errors.js';
@@ -16,6 +22,7 @@ import { ensureDir, writeJson } from '../util/files.js';
 import { readSafetensors, toFloat32 } from '../util/safetensors.js';
 import { codeVersion } from '../util/version.js';
 import { checkpointName, saveCheckpoint } from './checkpoint.js';
+import { getPreset, type RunConfig } from './config.js';
 
 interface HfGpt2Config {
   model_type?: string;
@@ -50,7 +57,29 @@ export interface ImportResult {
   parameters: number;
 }
 
-export function importHfCheckpoint(from: string, out: string, label = 'imported'): ImportResult {
+export interface ImportOptions {
+  /** The corpus whose vocabulary the model uses (recorded in run_config.json; vocabulary sizes must agree). */
+  corpus?: string;
+  /** Context length the analyses cut items to (default: the model's positions, at most 512). */
+  context?: number;
+}
+
+/** The preset name of imported runs: analyses fall back to their default budgets. */
+export const IMPORTED_PRESET = 'imported';
+
+/**
+ * A corpus is usable with a run when it is the recorded one (same hash), or, for an imported run
+ * recorded without a corpus, when its vocabulary has the model's size. Returns an error message, or null.
+ */
+export function corpusMismatch(cfg: RunConfig, corpus: { dir: string; hash: string; vocab: readonly string[] }, run: string): string | null {
+  if (cfg.corpus.hash) {
+    return corpus.hash === cfg.corpus.hash ? null : `${corpus.dir} is not the corpus ${run} was trained on (hash ${corpus.hash.slice(0, 12)} vs ${cfg.corpus.hash.slice(0, 12)} in run_config.json)`;
+  }
+  const V = cfg.model.vocab_size;
+  return V === corpus.vocab.length ? null : `${corpus.dir} has ${corpus.vocab.length} tokens but the model of ${run} has vocab_size ${V}: pass the corpus whose vocabulary the model uses`;
+}
+
+export function importHfCheckpoint(from: string, out: string, label = 'imported', opts: ImportOptions = {}): ImportResult {
   const cfgPath = join(from, 'config.json');
   const wPath = join(from, 'model.safetensors');
   if (!existsSync(cfgPath)) throw new UserError(`${from}: config.json is missing (expected a Hugging Face model directory)`);
@@ -60,15 +89,31 @@ export function importHfCheckpoint(from: string, out: string, label = 'imported'
   const tensors = new Map([...file.tensors].filter(([, t]) => t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'BF16').map(([n, t]) => [n, toFloat32(t)]));
   if (cfg.model_type !== 'gpt2') throw new UserError(`model_type "${cfg.model_type}" is not supported by import yet (supported: gpt2)`);
   const { arch, model: modelCfg, weights } = gpt2FromHf(cfg, tensors);
+  const corpus = opts.corpus ? loadCorpus(opts.corpus) : null;
+  if (corpus && corpus.vocab.length !== modelCfg.vocab_size) throw new UserError(`${opts.corpus} has ${corpus.vocab.length} tokens but ${from}/config.json has vocab_size ${modelCfg.vocab_size}: pass the corpus whose vocabulary the model uses`);
   const model = createModel(arch, modelCfg);
   model.params.load(new Map([...weights].map(([n, d]) => [n, { shape: model.params.params.get(n)?.shape ?? [d.length], data: d }])));
   ensureDir(join(out, 'checkpoints'));
-  const meta = { arch, step: 0, seed: 0, label, model: modelCfg, corpus_hash: '' };
+  const meta = { arch, step: 0, seed: 0, label, model: modelCfg, corpus_hash: corpus?.hash ?? '' };
   const sha = saveCheckpoint(join(out, 'checkpoints', checkpointName(0)), model, meta);
   writeJson(join(out, 'config.json'), model.hfConfig());
+  const context = opts.context ?? Math.min(modelCfg.n_positions, 512);
+  if (context > modelCfg.n_positions) throw new UserError(`--context ${context} exceeds the model's n_positions ${modelCfg.n_positions}`);
+  const runConfig: RunConfig & { imported_from: string } = {
+    arch,
+    label,
+    seed: 0,
+    preset: IMPORTED_PRESET,
+    corpus: corpus ? { dir: resolve(corpus.dir), hash: corpus.hash } : { dir: '', hash: '' },
+    model: modelCfg,
+    train: { ...getPreset('tiny').train, steps: 1, context }, // not trained here: only context is read
+    imported_from: resolve(from),
+  };
+  writeJson(join(out, 'run_config.json'), runConfig);
   writeJson(join(out, 'manifest.json'), {
     imported_from: from,
     config: { arch, label, seed: 0, model: modelCfg },
+    corpus_hash: corpus?.hash ?? '',
     code_version: codeVersion(),
     parameters: model.params.count,
     checkpoints: [{ step: 0, file: `checkpoints/${checkpointName(0)}`, sha256: sha }],
