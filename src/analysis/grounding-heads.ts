@@ -537,12 +537,22 @@ export function groundingHeads(model: LanguageModel, items: readonly GroundingIt
   // Every single head's effect on every item: the per-head tests and their size-1 controls read these.
   const single = new Map<string, AblationEffect>();
   for (let l = 0; l < L; l++) for (let h = 0; h < H; h++) single.set(`${l}/${h}`, effectOf(original, groundingSurprisal(model, items, hooksFor([{ layer: l, head: h }]), run)));
+  // Sets of several heads are ablated on the items a test reads only (a fold's test half); NaN elsewhere.
   const setCache = new Map<string, AblationEffect>();
-  const effectOfSet = (set: readonly HeadRef[]): AblationEffect => {
+  const effectOfSet = (set: readonly HeadRef[], on: readonly number[] = allIdx): AblationEffect => {
     if (set.length === 1) return single.get(key(set[0]!))!;
-    const k = [...set].sort(byPlace).map(key).join(';');
+    const k = [...set].sort(byPlace).map(key).join(';') + '@' + on.join(',');
     let e = setCache.get(k);
-    if (!e) setCache.set(k, (e = effectOf(original, groundingSurprisal(model, items, hooksFor(set), run))));
+    if (!e) {
+      const abl = groundingSurprisal(model, on.map((i) => items[i]!), hooksFor(set), run);
+      e = { dMatched: new Float64Array(items.length).fill(NaN), dMismatched: new Float64Array(items.length).fill(NaN), dG: new Float64Array(items.length).fill(NaN) };
+      on.forEach((i, j) => {
+        e!.dMatched[i] = abl.matched[j]! - original.matched[i]!;
+        e!.dMismatched[i] = abl.mismatched[j]! - original.mismatched[i]!;
+        e!.dG[i] = abl.G[j]! - original.G[i]!;
+      });
+      setCache.set(k, e);
+    }
     return e;
   };
 
@@ -559,7 +569,7 @@ export function groundingHeads(model: LanguageModel, items: readonly GroundingIt
         const fm = foldMetrics[fi]!.find((x) => key(x) === key(m))!;
         if (!selected) return { name: f.name, selected, metrics: fm, test: null as CausalTest | null, controls: [] as HeadRef[][] };
         const draw = drawControlSets([m], L, H, { draws, seed: deriveSeed(seed, 'head', m.layer, m.head, fi), layerMatched, exclude: selections[fi]! });
-        const test = causalTest(f.test, original, single.get(key(m))!, draw.sets.map(effectOfSet), draw, 1);
+        const test = causalTest(f.test, original, single.get(key(m))!, draw.sets.map((c) => effectOfSet(c)), draw, 1);
         return { name: f.name, selected, metrics: fm, test, controls: draw.sets };
       });
       const selectedIn = foldTests.filter((f) => f.selected);
@@ -571,7 +581,7 @@ export function groundingHeads(model: LanguageModel, items: readonly GroundingIt
         const testItems = used.flatMap((f) => folds.find((x) => x.name === f.name)!.test);
         const ctrlEffect = emptyEffect(items.length);
         for (const f of used) {
-          const effs = f.controls.map(effectOfSet);
+          const effs = f.controls.map((c) => effectOfSet(c));
           for (const i of folds.find((x) => x.name === f.name)!.test) for (const fld of EFFECT_FIELDS) ctrlEffect[fld][i] = mean(effs.map((e) => e[fld][i]!));
         }
         const draw: ControlDraw = { sets: [], crossLayer: used.reduce((a, f) => a + f.test!.control_cross_layer, 0), na: null, exhaustive: false };
@@ -606,8 +616,8 @@ export function groundingHeads(model: LanguageModel, items: readonly GroundingIt
     const foldSets = folds.map((f, fi) => {
       const sel = selections[fi]!;
       const draw = drawControlSets(sel, L, H, { draws, seed: deriveSeed(seed, 'set', rule.name, fi), layerMatched });
-      const eff = sel.length ? effectOfSet(sel) : null;
-      const controls = draw.sets.map(effectOfSet);
+      const eff = sel.length ? effectOfSet(sel, f.test) : null;
+      const controls = draw.sets.map((c) => effectOfSet(c, f.test));
       return { name: f.name, heads: sel, test: causalTest(f.test, original, eff, controls, draw, sel.length), eff, controls, testItems: f.test, draw };
     });
     // Pooled over the folds that could test: each item with its own fold's ablation and controls.
