@@ -454,6 +454,8 @@ export interface GroundingHeadOptions {
   minRemoved?: number;
   /** Head patching (% recovery) for the selected heads. Default false. */
   patching?: boolean;
+  /** Use only each item's first K mismatches in the causal tests (cost is 1 + K passes per ablation; default all). */
+  maxMismatches?: number;
   batchSize?: number;
   padId?: number;
 }
@@ -515,6 +517,10 @@ export function groundingHeads(model: LanguageModel, items: readonly GroundingIt
   const seed = opts.controlSeed ?? 1;
   const run = { batchSize: opts.batchSize, padId: opts.padId };
   const rules = opts.rules.map(parseHeadRule);
+  if (opts.maxMismatches !== undefined) {
+    const k = Math.max(1, opts.maxMismatches);
+    items = items.map((it) => (it.mismatches.length > k ? { ...it, mismatches: it.mismatches.slice(0, k) } : it));
+  }
   const hooksFor = (heads: readonly HeadRef[]) => headAblationHooks(model, heads, { ablation, means: opts.means });
 
   const original = groundingSurprisal(model, items, [], run);
@@ -650,6 +656,27 @@ export function groundingHeads(model: LanguageModel, items: readonly GroundingIt
 export function passes(test: CausalTest | null, pAdjusted: number, opts: { alpha?: number; minRemoved?: number } = {}): boolean {
   if (!test || test.na || !Number.isFinite(pAdjusted)) return false;
   return pAdjusted < (opts.alpha ?? 0.05) && test.dG < 0 && test.removed >= (opts.minRemoved ?? 0.05);
+}
+
+/**
+ * Holm over table rows (one family per `selection`, e.g. every checkpoint of a run): rows with a
+ * finite p and no NA are tested; returns p_holm and the verdict `grounding` (1/0) per row, in order.
+ */
+export function holmVerdictRows(rows: readonly { selection: string; p: number; dG: number; removed: number; na?: string | null }[], opts: { alpha?: number; minRemoved?: number } = {}): { p_holm: number; grounding: 0 | 1 }[] {
+  const out = rows.map(() => ({ p_holm: NaN, grounding: 0 as 0 | 1 }));
+  const families = new Map<string, number[]>();
+  rows.forEach((r, i) => {
+    if (r.na || !Number.isFinite(r.p)) return;
+    families.set(r.selection, [...(families.get(r.selection) ?? []), i]);
+  });
+  for (const idx of families.values()) {
+    const adj = holmBonferroni(idx.map((i) => rows[i]!.p));
+    idx.forEach((i, j) => {
+      const r = rows[i]!;
+      out[i] = { p_holm: adj[j]!, grounding: adj[j]! < (opts.alpha ?? 0.05) && r.dG < 0 && r.removed >= (opts.minRemoved ?? 0.05) ? 1 : 0 };
+    });
+  }
+  return out;
 }
 
 /**

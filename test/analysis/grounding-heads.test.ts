@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import * as E from '../../src/engine/index.js';
 import {
   applyVerdicts,
+  holmVerdictRows,
   drawControlSets,
   groundingHeads,
   type GroundingHeadResult,
@@ -112,6 +113,20 @@ describe('planted grounding head', () => {
     // Fold metrics are computed on the selection half only.
     const onA = headMetrics(sal.rows, items, new Set(items.map((_, i) => i).filter((i) => a.has(items[i]!.word))));
     expect(h.folds[0]!.metrics.ground_share).toBeCloseTo(onA.find((m) => m.layer === h.layer && m.head === h.head)!.ground_share, 12);
+  });
+
+  it('table rows get the same Holm verdicts as the result objects', () => {
+    const rows = res.heads.map((h) => ({ selection: h.rule, p: h.test?.p ?? NaN, dG: h.test?.dG ?? NaN, removed: h.test?.removed ?? NaN, na: h.test?.na ?? null }));
+    const v = holmVerdictRows(rows);
+    res.heads.forEach((h, i) => {
+      expect(v[i]!.grounding).toBe(h.grounding);
+      if (Number.isFinite(h.p_holm)) expect(v[i]!.p_holm).toBeCloseTo(h.p_holm, 12);
+    });
+  });
+
+  it('fewer mismatches per item (maxMismatches) keep the verdicts', () => {
+    const r = groundingHeads(model, items, sal.rows, { rules: RULES.slice(0, 2), maxMismatches: 2, draws: 5 });
+    for (const rule of rules.slice(0, 2)) expect(named(r, rule), rule).toEqual([name(PLANTED.grounding)]);
   });
 
   it('Holm over more tests (checkpoints) only raises adjusted p-values', () => {
