@@ -10,9 +10,9 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listImages } from '../src/vision/encode.js';
-import { decodeJpeg, toModelInput } from '../src/vision/image.js';
-import { loadMobileNetV2, type TfBackend } from '../src/vision/mobilenet.js';
+import { listImages } from '../src/data/images/encode.js';
+import { decodeJpeg, toModelInput } from '../src/data/images/image.js';
+import { loadMobileNetV2, type TfBackend } from '../src/data/images/mobilenet.js';
 
 const DATA = fileURLToPath(new URL('../../shared/data', import.meta.url));
 const n = Number(process.argv[2] ?? 60);

@@ -50,9 +50,8 @@ export function topHeads(scores: readonly HeadScore[], k: number): HeadRef[] {
 }
 
 function zHookName(model: LanguageModel, layer: number): string {
-  if (model.arch === 'gpt2') return `blocks.${layer}.attn.z`;
-  if (model.arch === 'mamba2') return `blocks.${layer}.mixer.z`;
-  throw new Error(`${model.arch} has no attention heads to ablate`);
+  if (!model.hooks.headOut) throw new Error(`${model.arch} has no attention heads to ablate`);
+  return model.hooks.headOut.at(layer);
 }
 
 /** Forward hooks that zero the given heads' outputs (z is [B, T, H, D]) at every position. */

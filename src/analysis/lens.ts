@@ -129,7 +129,7 @@ function identity(w: Float32Array, d: number): void {
 
 /** Residual stream after every block ([B, T, d] each), captured during one forward pass. */
 export function residualHookNames(model: LanguageModel): string[] {
-  return Array.from({ length: model.nLayers }, (_, l) => `blocks.${l}.hook_resid_post`);
+  return Array.from({ length: model.nLayers }, (_, l) => model.hooks.residPost.at(l));
 }
 
 /**

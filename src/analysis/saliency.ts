@@ -64,15 +64,10 @@ export interface SaliencyOptions {
 
 type Kind = 'pattern' | 'input';
 
+/** The model's attention pattern (or implicit attention) when it has one, else its block inputs (gradient × input). */
 function hookKind(model: LanguageModel): { kind: Kind; name: (l: number) => string } {
-  switch (model.arch) {
-    case 'gpt2':
-      return { kind: 'pattern', name: (l) => `blocks.${l}.attn.pattern` };
-    case 'mamba2':
-      return { kind: 'pattern', name: (l) => `blocks.${l}.mixer.pattern` };
-    case 'lstm':
-      return { kind: 'input', name: (l) => `blocks.${l}.hook_resid_pre` };
-  }
+  const { pattern, residPre } = model.hooks;
+  return pattern ? { kind: 'pattern', name: (l) => pattern.at(l) } : { kind: 'input', name: (l) => residPre.at(l) };
 }
 
 /** Where the statistics of each batch go: the rows, and the display maps when asked for. */

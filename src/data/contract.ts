@@ -8,7 +8,7 @@
  *   targets.json      TargetsFile (target words with counts and co-occurrence statistics)
  *   items.jsonl       one EvalItem per line (matched contexts + mismatch words)
  *   prefix.json       optional (image-grounded corpora): the continuous prefix of each document
- *                     (image features), see src/vision/prefix.ts
+ *                     (image features), see src/data/prefix.ts
  *   stats.json, diagnostics.jsonl, manifest.json (builder-specific; see src/data/build.ts)
  *
  * Token spelling: `word<ENV>` (environment), `word<LAN>` (language), `<MOT>` / `<CHI>` / ... (speakers),

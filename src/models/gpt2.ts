@@ -17,6 +17,7 @@ import type { ParamSpec, Tensor } from '../engine/index.js';
 import { ParamStore } from '../engine/index.js';
 import type { FinalNorm, ForwardOptions, LanguageModel, ModelInput } from './types.js';
 import { registerArch } from './registry.js';
+import { HOOK_NAMES as HN, HookPattern, type ModelHooks } from './hooks.js';
 
 export interface GPT2Config {
   vocab_size: number;
@@ -63,8 +64,28 @@ export function gpt2ParamSpecs(c: GPT2Config): ParamSpec[] {
   return specs;
 }
 
+
+/** GPT-2's hook points (names from models/hooks.ts), in forward order. */
+const HP = {
+  embed: new HookPattern(HN.embed, '[B, T, d]', 'token plus position embeddings (after the optional prefix)'),
+  residPre: new HookPattern(HN.residPre, '[B, T, d]', 'residual stream entering block l'),
+  pattern: new HookPattern(HN.attnPattern, '[B, H, T(query), T(key)]', 'attention probabilities (causal softmax; rows sum to 1)'),
+  headOut: new HookPattern(HN.attnZ, '[B, T, H, D]', 'per-head outputs A·v before c_proj: where heads are ablated'),
+  mixerOut: new HookPattern(HN.attnOut, '[B, T, d]', 'attention output after c_proj'),
+  residMid: new HookPattern(HN.residMid, '[B, T, d]', 'residual stream between attention and MLP'),
+  mlpOut: new HookPattern(HN.mlpOut, '[B, T, d]', 'MLP output after its c_proj'),
+  residPost: new HookPattern(HN.residPost, '[B, T, d]', 'residual stream leaving block l'),
+  finalOut: new HookPattern(HN.lnFinal, '[B, T, d]', 'final LayerNorm of the residual stream'),
+  logits: new HookPattern(HN.logits, '[B, T, V] or [R, V]', 'logits (R rows with logitRows)'),
+};
+export const GPT2_HOOKS: ModelHooks = {
+  embed: HP.embed, residPre: HP.residPre, residPost: HP.residPost, mixerOut: HP.mixerOut, pattern: HP.pattern, headOut: HP.headOut, finalOut: HP.finalOut, logits: HP.logits,
+  points: [HP.embed, HP.residPre, HP.pattern, HP.headOut, HP.mixerOut, HP.residMid, HP.mlpOut, HP.residPost, HP.finalOut, HP.logits],
+};
+
 export class GPT2 implements LanguageModel<GPT2Config> {
   readonly arch = 'gpt2' as const;
+  readonly hooks = GPT2_HOOKS;
   readonly params: ParamStore;
 
   constructor(readonly config: GPT2Config) {
@@ -106,7 +127,7 @@ export class GPT2 implements LanguageModel<GPT2Config> {
       x = E.concat([pre, x], 1); // (B, T, d)
     }
     const pos = E.narrow(this.p('transformer.wpe.weight'), 0, 0, T); // (T, d)
-    return E.hookPoint('hook_embed', E.add(x, pos)); // (B, T, d)
+    return E.hookPoint(HP.embed.at(), E.add(x, pos)); // (B, T, d)
   }
 
   /** Causal self-attention of block l (Vaswani et al. 2017 §3.2, GPT-2 layout). */
@@ -119,28 +140,28 @@ export class GPT2 implements LanguageModel<GPT2Config> {
     const [q, k, v] = E.split(heads, [1, 1, 1], 0).map((t) => E.reshape(t, [B, H, T, D])); // 3 × (B, H, T, D)
     const scores = E.bmm(q!, k!, { transB: true }); // (B, H, T, T) = q · kᵀ
     let pattern = E.softmax(scores, { scale: 1 / Math.sqrt(D), causal: true }); // (B, H, T, T), rows sum to 1
-    pattern = E.hookPoint(`blocks.${l}.attn.pattern`, pattern);
+    pattern = E.hookPoint(HP.pattern.at(l), pattern);
     let z = E.permute(E.bmm(pattern, v!), [0, 2, 1, 3]); // (B, T, H, D)
-    z = E.hookPoint(`blocks.${l}.attn.z`, z); // head ablation happens here, before c_proj
+    z = E.hookPoint(HP.headOut.at(l), z); // head ablation happens here, before c_proj
     const out = E.linear(E.reshape(z, [B, T, d]), this.p(`${pre}.c_proj.weight`), this.p(`${pre}.c_proj.bias`)); // (B, T, d)
-    return E.hookPoint(`blocks.${l}.hook_attn_out`, out);
+    return E.hookPoint(HP.mixerOut.at(l), out);
   }
 
   private mlp(l: number, h: Tensor): Tensor {
     const pre = `transformer.h.${l}.mlp`;
     const up = E.gelu(E.linear(h, this.p(`${pre}.c_fc.weight`), this.p(`${pre}.c_fc.bias`))); // (B, T, 4d)
     const out = E.linear(up, this.p(`${pre}.c_proj.weight`), this.p(`${pre}.c_proj.bias`)); // (B, T, d)
-    return E.hookPoint(`blocks.${l}.hook_mlp_out`, out);
+    return E.hookPoint(HP.mlpOut.at(l), out);
   }
 
   private block(l: number, x: Tensor, B: number, T: number): Tensor {
     const eps = this.config.layer_norm_epsilon;
     const pre = `transformer.h.${l}`;
-    x = E.hookPoint(`blocks.${l}.hook_resid_pre`, x); // (B, T, d)
+    x = E.hookPoint(HP.residPre.at(l), x); // (B, T, d)
     const a = this.attention(l, E.layerNorm(x, this.p(`${pre}.ln_1.weight`), this.p(`${pre}.ln_1.bias`), eps), B, T);
-    x = E.hookPoint(`blocks.${l}.hook_resid_mid`, E.add(x, a)); // (B, T, d)
+    x = E.hookPoint(HP.residMid.at(l), E.add(x, a)); // (B, T, d)
     const m = this.mlp(l, E.layerNorm(x, this.p(`${pre}.ln_2.weight`), this.p(`${pre}.ln_2.bias`), eps));
-    return E.hookPoint(`blocks.${l}.hook_resid_post`, E.add(x, m)); // (B, T, d)
+    return E.hookPoint(HP.residPost.at(l), E.add(x, m)); // (B, T, d)
   }
 
   finalNorm(): FinalNorm {
@@ -158,10 +179,10 @@ export class GPT2 implements LanguageModel<GPT2Config> {
     const T = x.shape[1]!;
     for (let l = 0; l < this.config.n_layer; l++) x = this.block(l, x, B, T);
     let h = E.layerNorm(x, this.p('transformer.ln_f.weight'), this.p('transformer.ln_f.bias'), this.config.layer_norm_epsilon); // (B, T, d)
-    h = E.hookPoint('ln_final.out', h);
+    h = E.hookPoint(HP.finalOut.at(), h);
     if (opts.logitRows) h = E.embedding(E.reshape(h, [B * T, this.config.n_embd]), opts.logitRows); // (R, d)
     const logits = E.matmul(h, this.unembedding(), { transB: true }); // (B, T, V) or (R, V)
-    return E.hookPoint('logits', logits);
+    return E.hookPoint(HP.logits.at(), logits);
   }
 
   hfConfig(): Record<string, unknown> {
@@ -193,6 +214,7 @@ registerArch<GPT2Config>({
   arch: 'gpt2',
   defaults: gpt2Defaults,
   create: (c) => new GPT2(c),
+  hooks: GPT2_HOOKS,
   describe: {
     vocab_size: 'vocabulary size (set from the corpus)',
     n_positions: 'maximum sequence length (learned positions)',

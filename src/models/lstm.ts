@@ -27,15 +27,16 @@
  * then identical, so the totals match for any vocabulary): tiny E 32 / H 40 / 2 layers, demo
  * 64 / 80 / 4, cpu 128 / 160 / 4, paper 768 / 960 / 4.
  *
- * Hooks (the shared vocabulary of models/types.ts):
+ * Hooks (LSTM_HOOKS below; names from models/hooks.ts):
  *   hook_embed                  token embeddings (after the optional prefix), (B, T, E)
  *   blocks.{l}.hook_resid_pre   input of layer l, (B, T, in): gradient × input attributions
  *   blocks.{l}.lstm.h           hidden states h_t of layer l, (B, T, H)
  *   blocks.{l}.lstm.c           cell states c_t of layer l, (B, T, H)
  *   blocks.{l}.hook_resid_post  output of layer l (= its h), (B, T, H)
- *   ln_final.out                final hidden fed to the unembedding (after proj), (B, T, E)
- *                               (no norm: the name is the shared vocabulary's; readout() maps any
- *                               layer's h (..., H) through proj and the unembedding, the logit lens)
+ *   proj.out                    final hidden fed to the unembedding (after proj), (B, T, E);
+ *                               also emitted as ln_final.out (its earlier name, kept as an alias:
+ *                               there is no norm). readout() maps any layer's h (..., H) through
+ *                               proj and the unembedding, the logit lens
  *   logits                      (B, T, V), or (R, V) for logitRows
  * h and c are read out of the fused recurrence: a forward hook that replaces them changes what
  * the layers above and the logits see, not the layer's own later steps; a backward hook sees
@@ -54,6 +55,7 @@ import { ParamStore } from '../engine/index.js';
 import { lstmLayer } from '../engine/ops/lstm.js';
 import type { FinalNorm, ForwardOptions, LanguageModel, ModelInput } from './types.js';
 import { registerArch } from './registry.js';
+import { HOOK_NAMES as HN, HookPattern, type ModelHooks } from './hooks.js';
 
 export interface LSTMConfig {
   vocab_size: number;
@@ -97,8 +99,30 @@ export function lstmParamSpecs(c: LSTMConfig): ParamSpec[] {
   return specs;
 }
 
+
+/** The LSTM's hook points (names from models/hooks.ts), in forward order. */
+const HP = {
+  embed: new HookPattern(HN.embed, '[B, T, E]', 'token embeddings (after the optional prefix)'),
+  residPre: new HookPattern(HN.residPre, '[B, T, in]', 'input of layer l (in = E for layer 0, H above): where gradient × input saliency is taken'),
+  h: new HookPattern(HN.lstmH, '[B, T, H]', 'hidden states h_t of layer l (the layer\'s output)'),
+  c: new HookPattern(HN.lstmC, '[B, T, H]', 'cell states c_t of layer l (a read-out: nothing above consumes c)'),
+  residPost: new HookPattern(HN.residPost, '[B, T, H]', 'output of layer l (= its h)'),
+  finalOut: new HookPattern(
+    HN.projOut,
+    '[B, T, E]',
+    'the last layer\'s h projected to the embedding width (no norm); also emitted as ln_final.out, its name before this map, kept as an alias',
+    [HN.lnFinal],
+  ),
+  logits: new HookPattern(HN.logits, '[B, T, V] or [R, V]', 'logits (R rows with logitRows)'),
+};
+export const LSTM_HOOKS: ModelHooks = {
+  embed: HP.embed, residPre: HP.residPre, residPost: HP.residPost, mixerOut: HP.h, pattern: null, headOut: null, finalOut: HP.finalOut, logits: HP.logits,
+  points: [HP.embed, HP.residPre, HP.h, HP.c, HP.residPost, HP.finalOut, HP.logits],
+};
+
 export class LSTMModel implements LanguageModel<LSTMConfig> {
   readonly arch = 'lstm' as const;
+  readonly hooks = LSTM_HOOKS;
   readonly params: ParamStore;
   private ones: Tensor | null = null;
 
@@ -123,7 +147,7 @@ export class LSTMModel implements LanguageModel<LSTMConfig> {
   get vocabSize(): number {
     return this.config.vocab_size;
   }
-  /** Width of the embedding, ln_final.out and the unembedding. */
+  /** Width of the embedding, proj.out and the unembedding. */
   get embeddingSize(): number {
     return this.config.embedding_size;
   }
@@ -132,7 +156,7 @@ export class LSTMModel implements LanguageModel<LSTMConfig> {
     return this.params.get(name);
   }
 
-  /** The tied unembedding [V, E] (logits = ln_final.out · Wᵀ). */
+  /** The tied unembedding [V, E] (logits = proj.out · Wᵀ). */
   unembedding(): Tensor {
     return this.p('embedding.weight');
   }
@@ -172,17 +196,17 @@ export class LSTMModel implements LanguageModel<LSTMConfig> {
       const pre = E.add(E.matmul(input.prefix, this.p('prefix_proj.weight'), { transB: true }), this.p('prefix_proj.bias')); // (B, k, E)
       x = E.concat([pre, x], 1); // (B, T, E)
     }
-    return E.hookPoint('hook_embed', x); // (B, T, E)
+    return E.hookPoint(HP.embed.at(), x); // (B, T, E)
   }
 
   /** LSTM layer l over the whole sequence (the fused op: see the header). */
   private layer(l: number, x: Tensor): Tensor {
-    x = E.hookPoint(`blocks.${l}.hook_resid_pre`, x); // (B, T, in)
+    x = E.hookPoint(HP.residPre.at(l), x); // (B, T, in)
     const w = (n: string) => this.p(`lstm.${n}_l${l}`);
     const [h, c] = lstmLayer(x, w('weight_ih'), w('weight_hh'), w('bias_ih'), w('bias_hh')); // (B, T, H) each
-    const hh = E.hookPoint(`blocks.${l}.lstm.h`, h); // (B, T, H)
-    E.hookPoint(`blocks.${l}.lstm.c`, c); // (B, T, H), a read-out: nothing above consumes c
-    return E.hookPoint(`blocks.${l}.hook_resid_post`, hh); // (B, T, H)
+    const hh = E.hookPoint(HP.h.at(l), h); // (B, T, H)
+    E.hookPoint(HP.c.at(l), c); // (B, T, H), a read-out: nothing above consumes c
+    return E.hookPoint(HP.residPost.at(l), hh); // (B, T, H)
   }
 
   forward(input: ModelInput, opts: ForwardOptions = {}): Tensor {
@@ -190,10 +214,11 @@ export class LSTMModel implements LanguageModel<LSTMConfig> {
     let x = this.embed(input); // (B, T, E)
     const T = x.shape[1]!;
     for (let l = 0; l < this.config.num_layers; l++) x = this.layer(l, x); // (B, T, H)
-    let y = E.hookPoint('ln_final.out', this.project(x)); // (B, T, E)
+    // proj.out, then its alias ln_final.out (the same tensor; see LSTM_HOOKS).
+    let y = E.hookPoint(HN.lnFinal, E.hookPoint(HP.finalOut.at(), this.project(x))); // (B, T, E)
     if (opts.logitRows) y = E.embedding(E.reshape(y, [B * T, this.config.embedding_size]), opts.logitRows); // (R, E)
     const logits = E.matmul(y, this.unembedding(), { transB: true }); // (B, T, V) or (R, V)
-    return E.hookPoint('logits', logits);
+    return E.hookPoint(HP.logits.at(), logits);
   }
 
   hfConfig(): Record<string, unknown> {
@@ -219,6 +244,7 @@ registerArch<LSTMConfig>({
   arch: 'lstm',
   defaults: lstmDefaults,
   create: (c) => new LSTMModel(c),
+  hooks: LSTM_HOOKS,
   describe: {
     vocab_size: 'vocabulary size (set from the corpus)',
     embedding_size: 'token embedding width (tied with the unembedding)',

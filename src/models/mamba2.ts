@@ -28,7 +28,7 @@
  * conv1d.weight [conv_dim, 1, K], n_groups = 1), so a checkpoint loads there; the lm_head is tied to
  * backbone.embeddings.weight and not stored.
  *
- * Hook points (the shared vocabulary of models/types.ts, plus the mixer's internals):
+ * Hook points (MAMBA2_HOOKS below; names from models/hooks.ts):
  *   hook_embed, blocks.{l}.hook_resid_pre, blocks.{l}.hook_resid_post, ln_final.out, logits
  *   blocks.{l}.mixer.dt [B, T, H], .B / .C [B, T, N]   the SSD's selective parameters
  *   blocks.{l}.mixer.pattern  [B, H, T, T]   implicit attention M (computed only when hooked)
@@ -48,6 +48,7 @@ import { ParamStore } from '../engine/index.js';
 import { causalConv1d, gatedRmsNorm, ssdChunked, ssdPattern } from '../engine/ops/ssd.js';
 import type { FinalNorm, ForwardOptions, LanguageModel, ModelInput } from './types.js';
 import { registerArch } from './registry.js';
+import { HOOK_NAMES as HN, HookPattern, type ModelHooks } from './hooks.js';
 
 export interface Mamba2Config {
   vocab_size: number;
@@ -139,8 +140,30 @@ export function mamba2ParamSpecs(c: Mamba2Config): ParamSpec[] {
   return specs;
 }
 
+
+/** Mamba-2's hook points (names from models/hooks.ts), in forward order. */
+const HP = {
+  embed: new HookPattern(HN.embed, '[B, T, d]', 'token embeddings (after the optional prefix)'),
+  residPre: new HookPattern(HN.residPre, '[B, T, d]', 'residual stream entering block l'),
+  dtB: new HookPattern(HN.mixerB, '[B, T, N]', 'the SSD input projection of the state (Bm)'),
+  dtC: new HookPattern(HN.mixerC, '[B, T, N]', 'the SSD output projection of the state (Cm)'),
+  dt: new HookPattern(HN.mixerDt, '[B, T, H]', 'step sizes Δ = softplus(· + dt_bias)'),
+  pattern: new HookPattern(HN.mixerPattern, '[B, H, T, T]', 'implicit attention M = L ∘ C Bᵀ (materialised only when hooked; y = M x + D x)'),
+  y: new HookPattern(HN.mixerY, '[B, T, H, P]', 'SSD output per head, M x + D x'),
+  headOut: new HookPattern(HN.mixerZ, '[B, T, H, P]', 'per-head outputs after the gate and norm, before out_proj: where heads are ablated'),
+  mixerOut: new HookPattern(HN.mixerOut, '[B, T, d]', 'mixer output after out_proj'),
+  residPost: new HookPattern(HN.residPost, '[B, T, d]', 'residual stream leaving block l'),
+  finalOut: new HookPattern(HN.lnFinal, '[B, T, d]', 'final RMSNorm of the residual stream'),
+  logits: new HookPattern(HN.logits, '[B, T, V] or [R, V]', 'logits (R rows with logitRows)'),
+};
+export const MAMBA2_HOOKS: ModelHooks = {
+  embed: HP.embed, residPre: HP.residPre, residPost: HP.residPost, mixerOut: HP.mixerOut, pattern: HP.pattern, headOut: HP.headOut, finalOut: HP.finalOut, logits: HP.logits,
+  points: [HP.embed, HP.residPre, HP.dtB, HP.dtC, HP.dt, HP.pattern, HP.y, HP.headOut, HP.mixerOut, HP.residPost, HP.finalOut, HP.logits],
+};
+
 export class Mamba2 implements LanguageModel<Mamba2Config> {
   readonly arch = 'mamba2' as const;
+  readonly hooks = MAMBA2_HOOKS;
   readonly params: ParamStore;
   private readonly dims: ReturnType<typeof mamba2Dims>;
   /** [1, P] of ones: broadcasts D [H] to [H, P] on the hooked (pattern) path. */
@@ -184,14 +207,13 @@ export class Mamba2 implements LanguageModel<Mamba2Config> {
       const pre = E.add(E.matmul(input.prefix, this.p('prefix_proj.weight'), { transB: true }), this.p('prefix_proj.bias')); // (B, k, d)
       x = E.concat([pre, x], 1); // (B, T, d)
     }
-    return E.hookPoint('hook_embed', x); // (B, T, d)
+    return E.hookPoint(HP.embed.at(), x); // (B, T, d)
   }
 
   /** The SSD mixer of block l (paper §7, HF Mamba2Mixer.torch_forward). h is the normalised residual. */
   private mixer(l: number, h: Tensor, B: number, T: number): Tensor {
     const { di, H, P, N } = this.dims;
     const pre = `backbone.layers.${l}.mixer`;
-    const hook = `blocks.${l}.mixer`;
     // in_proj's rows are [z | x | B | C | dt] and the conv's channels [x | B | C] (HF layout). Splitting
     // the weights (leading-dim views, no copies) instead of the activations gives each part its own
     // GEMM and, the conv being depthwise, its own conv, with contiguous outputs.
@@ -204,36 +226,36 @@ export class Mamba2 implements LanguageModel<Mamba2Config> {
     const Braw = causalConv1d(proj(WB!), cwB!, cbB!, { activation: 'silu' }); // (B, T, N)
     const Craw = causalConv1d(proj(WC!), cwC!, cbC!, { activation: 'silu' }); // (B, T, N)
     const dtRaw = proj(Wdt!); // (B, T, H)
-    const Bm = E.hookPoint(`${hook}.B`, Braw); // (B, T, N)
-    const Cm = E.hookPoint(`${hook}.C`, Craw); // (B, T, N)
-    const dt = E.hookPoint(`${hook}.dt`, E.softplus(E.add(dtRaw, this.p(`${pre}.dt_bias`)))); // (B, T, H), Δ > 0
+    const Bm = E.hookPoint(HP.dtB.at(l), Braw); // (B, T, N)
+    const Cm = E.hookPoint(HP.dtC.at(l), Craw); // (B, T, N)
+    const dt = E.hookPoint(HP.dt.at(l), E.softplus(E.add(dtRaw, this.p(`${pre}.dt_bias`)))); // (B, T, H), Δ > 0
     const A = E.neg(E.exp(this.p(`${pre}.A_log`))); // (H), A < 0
     const D = this.p(`${pre}.D`); // (H)
     const x = E.reshape(xs, [B, T, H, P]); // (B, T, H, P)
     let y: Tensor;
-    if (E.hookActive(`${hook}.pattern`)) {
+    if (E.hookActive(HP.pattern.at(l))) {
       // Explicit path: materialise the implicit attention so hooks read M and ∂L/∂M; y = M x + D x
       // equals the chunked scan up to float rounding.
-      const M = E.hookPoint(`${hook}.pattern`, ssdPattern(dt, A, Bm, Cm)); // (B, H, T, T), M[t, s] = 0 for s > t
+      const M = E.hookPoint(HP.pattern.at(l), ssdPattern(dt, A, Bm, Cm)); // (B, H, T, T), M[t, s] = 0 for s > t
       const yh = E.bmm(M, E.permute(x, [0, 2, 1, 3])); // (B, H, T, P) = M · x per head
       const Dhp = E.matmul(E.reshape(D, [H, 1]), this.onesP); // (H, P): D broadcast over channels
       y = E.add(E.permute(yh, [0, 2, 1, 3]), E.mul(x, Dhp)); // (B, T, H, P)
     } else {
       y = ssdChunked(x, dt, A, Bm, Cm, D, { chunk: this.config.chunk_size }); // (B, T, H, P), chunked scan (§7)
     }
-    y = E.hookPoint(`${hook}.y`, y); // (B, T, H, P)
+    y = E.hookPoint(HP.y.at(l), y); // (B, T, H, P)
     // Gated RMSNorm (fused): rmsnorm(y · silu(z)) · norm.weight, the RMS taken over all di channels.
     const normed = gatedRmsNorm(E.reshape(y, [B, T, di]), z, this.p(`${pre}.norm.weight`), this.config.layer_norm_epsilon); // (B, T, di)
-    const zh = E.hookPoint(`${hook}.z`, E.reshape(normed, [B, T, H, P])); // (B, T, H, P): head ablation happens here, before out_proj
+    const zh = E.hookPoint(HP.headOut.at(l), E.reshape(normed, [B, T, H, P])); // (B, T, H, P): head ablation happens here, before out_proj
     const out = E.matmul(E.reshape(zh, [B, T, di]), this.p(`${pre}.out_proj.weight`), { transB: true }); // (B, T, d)
-    return E.hookPoint(`blocks.${l}.hook_mixer_out`, out);
+    return E.hookPoint(HP.mixerOut.at(l), out);
   }
 
   /** Pre-RMSNorm residual block (HF Mamba2Block): x + mixer(rmsnorm(x)). */
   private block(l: number, x: Tensor, B: number, T: number): Tensor {
-    x = E.hookPoint(`blocks.${l}.hook_resid_pre`, x); // (B, T, d)
+    x = E.hookPoint(HP.residPre.at(l), x); // (B, T, d)
     const h = E.rmsNorm(x, this.p(`backbone.layers.${l}.norm.weight`), this.config.layer_norm_epsilon); // (B, T, d)
-    return E.hookPoint(`blocks.${l}.hook_resid_post`, E.add(x, this.mixer(l, h, B, T))); // (B, T, d)
+    return E.hookPoint(HP.residPost.at(l), E.add(x, this.mixer(l, h, B, T))); // (B, T, d)
   }
 
   finalNorm(): FinalNorm {
@@ -252,10 +274,10 @@ export class Mamba2 implements LanguageModel<Mamba2Config> {
     const T = x.shape[1]!;
     for (let l = 0; l < this.config.num_hidden_layers; l++) x = this.block(l, x, B, T);
     let h = E.rmsNorm(x, this.p('backbone.norm_f.weight'), this.config.layer_norm_epsilon); // (B, T, d)
-    h = E.hookPoint('ln_final.out', h);
+    h = E.hookPoint(HP.finalOut.at(), h);
     if (opts.logitRows) h = E.embedding(E.reshape(h, [B * T, this.config.hidden_size]), opts.logitRows); // (R, d)
     const logits = E.matmul(h, this.unembedding(), { transB: true }); // (B, T, V) or (R, V), tied lm_head
-    return E.hookPoint('logits', logits);
+    return E.hookPoint(HP.logits.at(), logits);
   }
 
   hfConfig(): Record<string, unknown> {
@@ -295,6 +317,7 @@ registerArch<Mamba2Config>({
   arch: 'mamba2',
   defaults: mamba2Defaults,
   create: (c) => new Mamba2(c),
+  hooks: MAMBA2_HOOKS,
   describe: {
     vocab_size: 'vocabulary size (set from the corpus)',
     hidden_size: 'model width d_model (residual stream)',

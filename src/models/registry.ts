@@ -3,6 +3,7 @@
  * its config back from a checkpoint. Each model file registers itself; import models/index.js
  * to get all of them.
  */
+import type { ModelHooks } from './hooks.js';
 import type { Arch, LanguageModel } from './types.js';
 
 export interface ArchEntry<C = any> {
@@ -11,6 +12,8 @@ export interface ArchEntry<C = any> {
   create(config: C): LanguageModel<C>;
   /** Config fields that may be overridden from the CLI (`--model.<field>=...`). */
   describe: Record<keyof C & string, string>;
+  /** The architecture's hook points (the same map as every model's `hooks`). */
+  hooks: ModelHooks;
 }
 
 const entries = new Map<Arch, ArchEntry>();

@@ -1,17 +1,10 @@
 /**
  * What every architecture provides, so the trainer and the analyses treat GPT-2, Mamba-2 and
- * the LSTM alike. Hook names follow one vocabulary (TransformerLens-style):
- *
- *   hook_embed                       token (+ position) embeddings, [B, T, d]
- *   blocks.{l}.hook_resid_pre        residual stream entering block l, [B, T, d]
- *   blocks.{l}.hook_resid_post       residual stream leaving block l, [B, T, d]
- *   blocks.{l}.attn.pattern          GPT-2 attention probabilities, [B, H, T(query), T(key)]
- *   blocks.{l}.attn.z                GPT-2 per-head outputs before c_proj, [B, T, H, d_head]
- *   blocks.{l}.mixer.pattern / .z    Mamba-2's implicit attention and per-head outputs
- *   ln_final.out                     final normalised residual, [B, T, d]
- *   logits                           [B, T, V] (or [R, V] when logit rows are selected)
+ * the LSTM alike. Each model publishes its hook points as `hooks` (models/hooks.ts: the
+ * vocabulary, the roles analyses use, and what each point means for that architecture).
  */
 import type { ParamStore, Tensor } from '../engine/index.js';
+import type { ModelHooks } from './hooks.js';
 
 export type Arch = 'gpt2' | 'mamba2' | 'lstm';
 
@@ -41,6 +34,8 @@ export interface LanguageModel<C = unknown> {
   readonly nHeads: number;
   readonly dModel: number;
   readonly vocabSize: number;
+  /** Where this architecture's activations can be read and changed (see models/hooks.ts). */
+  readonly hooks: ModelHooks;
   /** Logits [B, T, V], or [R, V] for opts.logitRows. */
   forward(input: ModelInput, opts?: ForwardOptions): Tensor;
   /** The unembedding matrix [V, d] used as logits = h · Wᵀ (tied to the input embedding). */

@@ -1,8 +1,8 @@
 /**
  * Figures that more than one section of the study report draws from the tidy tables
- * (report/study-report.ts for the study itself, vision/report-section.ts per visual-dialog setting).
+ * (report/study-report.ts for the study itself, report/sections/visual-dialog.ts per visual-dialog setting).
  */
-import type { SummaryRow } from '../analysis/tables.js';
+import type { SummaryRow } from '../study/tables.js';
 import { barErrorChart, lineBandChart, type Row, type TopLevelSpec } from './charts.js';
 
 /** Mean G over words with its 95% bootstrap interval over words, from a row of study_grounding.csv. */

@@ -1,6 +1,6 @@
 /**
  * The study report: one self-contained HTML page (STUDY/report.html) drawn from the tidy tables
- * of a study (analysis/study.ts), with figures rendered to SVG by Vega-Lite in Node.
+ * of a study (study/study.ts), with figures rendered to SVG by Vega-Lite in Node.
  *
  * The page is a list of sections, each a `StudyReportSection` with an order number. Built-in
  * sections, in page order:
@@ -30,63 +30,25 @@ import { join } from 'node:path';
 import type { CorpusStats } from '../data/build.js';
 import type { TargetsFile } from '../data/contract.js';
 import { COOCCURRENCE_STATISTICS, SPEC_STATISTICS, statisticOf } from '../analysis/cooccurrence.js';
-import { aggregateStudy, headlineRows, type StudyAggregate, studyCorpusDir, studyPaths } from '../analysis/study.js';
-import { EVAL_FILES, type SummaryRow } from '../analysis/tables.js';
+import { aggregateStudy, headlineRows, type StudyAggregate, studyCorpusDir, studyPaths } from '../study/study.js';
+import { EVAL_FILES, type SummaryRow } from '../study/tables.js';
 import { parseCsv, readJson } from '../util/files.js';
 import { codeVersion } from '../util/version.js';
 import { dualAxisChart, lineBandChart, renderSvg, scatterRegression, type TopLevelSpec } from './charts.js';
 import { ReportBuilder, type Row } from './html.js';
 import { gainRow, surprisalOverTrainingChart, wordGainChart } from './study-figures.js';
 import { fixedColumn, fixedOrNA, formatP, MODEL_COLUMN, pColumn } from './table-format.js';
-import { visualDialogSection } from '../vision/report-section.js';
-import { mechanisticSections } from './mechanistic-report.js';
+import { visualDialogSection } from './sections/visual-dialog.js';
+import { mechanisticSections } from './sections/mechanistic.js';
+import { registerStudyReportSection, studyReportSections, type StudyReportContext, type StudyReportSection, type SyntheticTruth } from './sections/registry.js';
 
-export interface SyntheticTruth {
-  kind: 'groundlab-synthetic-world';
-  seed: number;
-  words: { word: string; level: string; category: string; params: { p_mention: number } }[];
-}
-
-export interface StudyReportContext {
-  /** Study directory. */
-  dir: string;
-  agg: StudyAggregate;
-  builder: ReportBuilder;
-  /** Renders a Vega-Lite spec to SVG (warnings are collected in `warnings`). */
-  svg(spec: TopLevelSpec): Promise<string>;
-  /** Item set shown in the main figures: corpus items when present, else template items. */
-  primaryItems: string;
-  labels: string[];
-  /** Last evaluated step of a label (for the primary item set). */
-  lastStep(label: string): number | undefined;
-  corpusDir: string;
-  stats: CorpusStats | null;
-  targets: TargetsFile | null;
-  truth: SyntheticTruth | null;
-  /** Ids of sections that rendered nothing (filled while the page is built). */
-  empty: string[];
-  warnings: string[];
-}
-
-export interface StudyReportSection {
-  id: string;
-  title: string;
-  order: number;
-  /** Draws the section; returns false when there is nothing to show (then nothing may be drawn). */
-  render(ctx: StudyReportContext): Promise<boolean | void>;
-}
-
-const registry = new Map<string, StudyReportSection>();
-
-/** Adds a section, or replaces the section with the same id (e.g. an extension slot). */
-export function registerStudyReportSection(s: StudyReportSection): void {
-  registry.set(s.id, s);
-}
-
-/** Sections in page order (built-ins and registered ones). */
-export function studyReportSections(): StudyReportSection[] {
-  return [...registry.values()].sort((a, b) => a.order - b.order);
-}
+export {
+  registerStudyReportSection,
+  studyReportSections,
+  type StudyReportContext,
+  type StudyReportSection,
+  type SyntheticTruth,
+} from './sections/registry.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -158,7 +120,7 @@ const summarySection: StudyReportSection = {
     const notes: string[] = [];
     if (ctx.agg.runs.length < expected) notes.push(`${ctx.agg.runs.length} of the study's ${expected} runs are present; the figures show those.`);
     if (pending.length) notes.push(`Not finished: ${pending.map((r) => `${r.run} (${r.status}, ${r.evaluated_checkpoints}/${r.checkpoints} checkpoints evaluated)`).join(', ')}.`);
-    const slots = ['saliency', 'lens', 'heads'].filter((id) => registry.get(id)?.render === emptySlot);
+    const slots = ['saliency', 'lens', 'heads'].filter((id) => studyReportSections().find((s) => s.id === id)?.render === emptySlot);
     if (slots.length) notes.push('The mechanistic analyses (saliency flow, tuned lens, aggregate heads and ablation) are not part of this report yet.');
     if (notes.length) b.text(notes);
   },
@@ -520,9 +482,9 @@ const methodsSection: StudyReportSection = {
 };
 
 for (const s of [summarySection, behaviourSection, cooccurrenceSection, wordsSection, syntheticSection, ...slots, corpusSection, runsSection, methodsSection]) registerStudyReportSection(s);
-// The visual-dialog studies (vision/visual-study.ts) fill the visual-dialog slot; it draws nothing for other studies.
+// The visual-dialog studies (study/visual-study.ts) fill the visual-dialog slot; it draws nothing for other studies.
 registerStudyReportSection(visualDialogSection);
-// The mechanistic suite (report/mechanistic-report.ts) fills the saliency, lens and heads slots.
+// The mechanistic suite (report/sections/mechanistic.ts) fills the saliency, lens and heads slots.
 for (const s of mechanisticSections) registerStudyReportSection(s);
 
 // ---------------------------------------------------------------------------------------------

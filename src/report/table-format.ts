@@ -1,6 +1,6 @@
 /**
  * Cell formats and column shorthands shared by the study report's tables (report/study-report.ts,
- * report/mechanistic-report.ts, vision/report-section.ts). Values come from the tidy tables, where
+ * report/sections/mechanistic.ts, report/sections/visual-dialog.ts). Values come from the tidy tables, where
  * a missing number is an empty CSV field or NaN; both show as NA.
  */
 import type { TableColumn } from './html.js';

@@ -39,7 +39,7 @@ export interface StudyEntry {
 export interface Preset {
   name: string;
   description: string;
-  /** The corpus `groundlab reproduce` builds for this preset ('visdial': built from --visdial/--coco, see vision/visual-study.ts). */
+  /** The corpus `groundlab reproduce` builds for this preset ('visdial': built from --visdial/--coco, see study/visual-study.ts). */
   corpus: 'synthetic' | 'childes' | 'visdial';
   /** Corpus-builder options for this preset (e.g. a vocabulary cap that keeps small models small). */
   corpusOptions?: Record<string, unknown>;

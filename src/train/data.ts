@@ -16,7 +16,7 @@ export interface Batch {
   batch: number;
   seq: number;
   /**
-   * Continuous prefix (image-grounded corpora, see vision/prefix.ts): row-major [batch, k, dim]
+   * Continuous prefix (image-grounded corpora, see data/prefix.ts): row-major [batch, k, dim]
    * values placed before the tokens. The model sequence is then k + seq long.
    */
   prefixValues?: { data: Float32Array; k: number; dim: number };

@@ -28,7 +28,8 @@ import { codeVersion } from '../util/version.js';
 import { checkpointName, loadResumeState, saveCheckpoint, saveResumeState } from './checkpoint.js';
 import { type RunConfig, type TrainConfig, getPreset } from './config.js';
 import { type Batch, BatchSampler, type BatchSource, evalBatches, modelInput } from './data.js';
-import { loadPrefixCorpus, prefixEvalBatches, PrefixBatchSampler, readPrefixInfo } from '../vision/prefix.js';
+import { loadPrefixCorpus, readPrefixInfo } from '../data/prefix.js';
+import { prefixEvalBatches, PrefixBatchSampler } from './prefix-batches.js';
 import { AdamW, clipGradNorm } from './optim.js';
 import { checkpointSteps, learningRate } from './schedule.js';
 

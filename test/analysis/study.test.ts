@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { aggregateStudy, headlineRows, newStudyFile, parseShard, runDirName, shardJobs, studyJobs, writeStudy } from '../../src/analysis/study.js';
-import { EVAL_FILES, R2_COLUMNS, SUMMARY_COLUMNS, WORD_COLUMNS } from '../../src/analysis/tables.js';
+import { aggregateStudy, headlineRows, newStudyFile, parseShard, runDirName, shardJobs, studyJobs, writeStudy } from '../../src/study/study.js';
+import { EVAL_FILES, R2_COLUMNS, SUMMARY_COLUMNS, WORD_COLUMNS } from '../../src/study/tables.js';
 import { parseCsv, writeCsv, writeJson } from '../../src/util/files.js';
 
 const entries = [

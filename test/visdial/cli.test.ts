@@ -7,7 +7,7 @@ import { commands } from '../../src/cli/commands/visdial.js';
 import { main } from '../../src/cli/main.js';
 import { loadTargets } from '../../src/data/contract.js';
 import { readStats, renderStats } from '../../src/data/report.js';
-import { FeatureStore } from '../../src/vision/features.js';
+import { FeatureStore } from '../../src/data/images/features.js';
 import { CDI, COCO, informativeFeatures, VISDIAL } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'gl-visdial-cli-'));

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCaptionCorpus } from '../../src/data/visdial/caption-corpus.js';
 import { buildImageCorpus } from '../../src/data/visdial/image-corpus.js';
 import { loadCorpus, loadItems, loadTargets, type EvalItem } from '../../src/data/contract.js';
-import { loadPrefixCorpus, readPrefixInfo } from '../../src/vision/prefix.js';
+import { loadPrefixCorpus, readPrefixInfo } from '../../src/data/prefix.js';
 import { CDI, COCO, informativeFeatures, rawCounts, VISDIAL } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'gl-visdial-corpus-'));

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../src/util/safetensors.js';
-import { encodeImageFile, encodeImages, imageId, listImages } from '../../src/vision/encode.js';
-import { FeatureStore, rmsNormalise, writeFeatures } from '../../src/vision/features.js';
-import { decodeJpeg, toModelInput } from '../../src/vision/image.js';
-import { loadMobileNetV2 } from '../../src/vision/mobilenet.js';
+import { encodeImageFile, encodeImages, imageId, listImages } from '../../src/data/images/encode.js';
+import { FeatureStore, rmsNormalise, writeFeatures } from '../../src/data/images/features.js';
+import { decodeJpeg, toModelInput } from '../../src/data/images/image.js';
+import { loadMobileNetV2 } from '../../src/data/images/mobilenet.js';
 import { COCO } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'gl-visdial-feat-'));

@@ -1,5 +1,5 @@
 /**
- * Aggregate heads and zero-ablation on image-grounded sequences (vision/visual-heads.ts): a tiny
+ * Aggregate heads and zero-ablation on image-grounded sequences (study/visual-heads.ts): a tiny
  * image-grounded study (GPT-2 trained briefly, Mamba-2 and LSTM barely) on the shared sample, the
  * invariant that ablating nothing changes nothing (also with hooks that fire and keep every head),
  * that the z hooks fire through the pointer wrapper, the tables' columns, uniform_share against an
@@ -16,8 +16,8 @@ import { ablationHooks, interventionTest, itemSurprisal } from '../../src/analys
 import { listCheckpoints, loadCheckpoint } from '../../src/train/checkpoint.js';
 import { train } from '../../src/train/trainer.js';
 import { parseCsv, readJson } from '../../src/util/files.js';
-import { studyVisualHeads, visualHeads, VISUAL_HEADS_COLUMNS, VISUAL_INTERVENTION_COLUMNS } from '../../src/vision/visual-heads.js';
-import { corpusSaliency, visualItems } from '../../src/vision/visual-saliency.js';
+import { studyVisualHeads, visualHeads, VISUAL_HEADS_COLUMNS, VISUAL_INTERVENTION_COLUMNS } from '../../src/study/visual-heads.js';
+import { corpusSaliency, visualItems } from '../../src/study/visual-saliency.js';
 import { CDI, COCO, informativeFeatures } from './helpers.js';
 
 const K = 4; // patches per image (informativeFeatures)

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFeatures } from '../../src/vision/features.js';
+import { writeFeatures } from '../../src/data/images/features.js';
 import { Rng } from '../../src/util/rng.js';
 
 export const DATA = fileURLToPath(new URL('../../../shared/data', import.meta.url));

@@ -10,8 +10,8 @@ import type { Arch, LanguageModel } from '../../src/models/types.js';
 import { computeSaliency } from '../../src/analysis/saliency.js';
 import { interventionTest, itemSurprisal } from '../../src/analysis/heads.js';
 import { batchedSurprisal } from '../../src/analysis/surprisal.js';
-import { FeatureStore } from '../../src/vision/features.js';
-import { PrefixPointerModel } from '../../src/vision/prefix-model.js';
+import { FeatureStore } from '../../src/data/images/features.js';
+import { PrefixPointerModel } from '../../src/models/prefix-model.js';
 import { Rng } from '../../src/util/rng.js';
 import { gradcheck, randomTensor } from '../engine/gradcheck.js';
 

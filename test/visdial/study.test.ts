@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeStudyReport } from '../../src/report/study-report.js';
 import { readJson } from '../../src/util/files.js';
-import { reproduceVisual } from '../../src/vision/visual-study.js';
+import { reproduceVisual } from '../../src/study/visual-study.js';
 import { COCO, informativeFeatures, VISDIAL } from './helpers.js';
 
 describe('reproduceVisual', () => {

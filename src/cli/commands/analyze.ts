@@ -1,11 +1,11 @@
 /**
  * `groundlab analyze saliency|lens|heads|all`: the mechanistic suite (SPEC §6) over the
  * checkpoints of a run, or of every run of a study. Tables in RUN/mechanistic/ (and
- * STUDY/mechanistic/ across seeds); see src/analysis/mechanistic-tables.ts.
+ * STUDY/mechanistic/ across seeds); see src/study/mechanistic-tables.ts.
  */
 import { z } from 'zod';
 import { type CommandSpec, defineCommand, UsageError } from '../command.js';
-import type { Analysis, MechanisticOptions } from '../../analysis/mechanistic.js';
+import type { Analysis, MechanisticOptions } from '../../study/mechanistic.js';
 
 const fmtP = (p: number) => (!Number.isFinite(p) ? 'NA' : p < 1e-4 ? p.toExponential(1) : p.toPrecision(2));
 const f3 = (x: unknown) => (Number.isFinite(Number(x)) && x !== '' ? Number(x).toFixed(3) : 'NA');
@@ -80,9 +80,9 @@ function toOptions(o: Opts, analyses: Analysis[]): Omit<MechanisticOptions, 'run
 
 async function execute(o: Opts, analyses: Analysis[]): Promise<void> {
   if (!o.run === !o.study) throw new UsageError('give exactly one of --run RUN or --study DIR');
-  const { analyzeRun, analyzeStudy } = await import('../../analysis/mechanistic.js');
-  const { aggregateMechanistic } = await import('../../analysis/mechanistic-study.js');
-  const { parseShard } = await import('../../analysis/study.js');
+  const { analyzeRun, analyzeStudy } = await import('../../study/mechanistic.js');
+  const { aggregateMechanistic } = await import('../../study/mechanistic-study.js');
+  const { parseShard } = await import('../../study/study.js');
   const opts = toOptions(o, analyses);
   if (o.run) {
     if (o.shard) throw new UsageError('--shard goes with --study');
@@ -99,8 +99,8 @@ async function execute(o: Opts, analyses: Analysis[]): Promise<void> {
     const agg = aggregateMechanistic(o.study, { write: false });
     printSummary(agg.studySaliency, agg.studyIntervention, analyses);
   } else {
-    const { readCsvTable } = await import('../../analysis/tables.js');
-    const T = await import('../../analysis/mechanistic-tables.js');
+    const { readCsvTable } = await import('../../study/tables.js');
+    const T = await import('../../study/mechanistic-tables.js');
     const dir = `${o.run}/${T.MECH_DIR}`;
     printSummary(readCsvTable(`${dir}/${T.MECH_FILES.saliency}`, T.SALIENCY_NUMERIC), readCsvTable(`${dir}/${T.MECH_FILES.intervention}`, T.INTERVENTION_NUMERIC), analyses);
   }

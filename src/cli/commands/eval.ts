@@ -1,8 +1,8 @@
 /** `groundlab eval grounding`: the grounding evaluation of a run, or of every run of a study. */
 import { z } from 'zod';
 import { type CommandSpec, defineCommand, UsageError } from '../command.js';
-import { evaluateRun, evaluateStudy } from '../../analysis/evaluate.js';
-import { formatHeadline, headlineRows, parseShard } from '../../analysis/study.js';
+import { evaluateRun, evaluateStudy } from '../../study/evaluate.js';
+import { formatHeadline, headlineRows, parseShard } from '../../study/study.js';
 
 const fmtP = (p: number) => (!Number.isFinite(p) ? 'NA' : p < 1e-4 ? p.toExponential(1) : p.toPrecision(2));
 

@@ -1,6 +1,6 @@
 /** `groundlab reproduce`: corpus → training → evaluation → report for a whole preset, resumable. */
 import { z } from 'zod';
-import type { StudyAggregate } from '../../analysis/study.js';
+import type { StudyAggregate } from '../../study/study.js';
 import { type CommandSpec, defineCommand } from '../command.js';
 import { presetNames } from '../../train/config.js';
 import { UserError } from '../../util/errors.js';
@@ -41,8 +41,8 @@ const reproduceCommand = defineCommand({
   async run(o): Promise<void> {
     if (o.visdial.length || o.coco.length || o.preset === 'visdial') return runVisual(o);
     if (o.images.length || o.features) throw new UserError('--images and --features belong to the visual-dialog study: also pass --visdial PATH (and/or --coco PATH)');
-    const { reproduce } = await import('../../analysis/reproduce.js');
-    const { formatHeadline } = await import('../../analysis/study.js');
+    const { reproduce } = await import('../../study/reproduce.js');
+    const { formatHeadline } = await import('../../study/study.js');
     const res = await reproduce({ ...studyOptions(o), preset: o.preset, childes: o.childes, corpus: o.corpus, writeReport: await reportWriter() });
     const s = res.seconds;
     console.log(`study ${res.study} (preset ${o.preset})`);
@@ -80,10 +80,10 @@ async function finish(report: string | null | undefined, check: boolean, failure
   if (failures.length) throw new UserError(`${failures.length} run(s) failed:\n  ${failures.map((f) => `${f.job}: ${f.error}`).join('\n  ')}`);
 }
 
-/** `groundlab reproduce --visdial PATH [--coco PATH] [--images DIR | --features FILE]`: both visual-dialog settings (vision/visual-study.ts). */
+/** `groundlab reproduce --visdial PATH [--coco PATH] [--images DIR | --features FILE]`: both visual-dialog settings (study/visual-study.ts). */
 async function runVisual(o: ReproduceCliOptions): Promise<void> {
-  const { reproduceVisual } = await import('../../vision/visual-study.js');
-  const { formatHeadline } = await import('../../analysis/study.js');
+  const { reproduceVisual } = await import('../../study/visual-study.js');
+  const { formatHeadline } = await import('../../study/study.js');
   const preset = o.preset === 'demo' ? 'visdial' : o.preset; // demo is the default: the visual study's own preset is visdial
   const res = await reproduceVisual({
     ...studyOptions(o),

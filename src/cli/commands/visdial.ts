@@ -78,7 +78,7 @@ const features: CommandSpec<typeof FeaturesOptions> = {
     'write a safetensors file with one [patches × dim] tensor per image id (F32/F16/BF16) and pass it to "visdial images --features".',
   ].join('\n'),
   async run(opts) {
-    const { encodeImages } = await import('../../vision/encode.js');
+    const { encodeImages } = await import('../../data/images/encode.js');
     const r = await encodeImages({ ...opts });
     console.log(`features of ${fmt(r.images)} images written to ${r.out} (${(r.bytes / 2 ** 20).toFixed(1)} MiB): ${r.k} patches × ${r.dim}, ${r.encoder}, backend ${r.backend}`);
     console.log(`  ${r.ms.total.toFixed(0)} ms per image (decoding and resizing ${r.ms.decode.toFixed(0)} ms, encoder ${r.ms.encode.toFixed(0)} ms)`);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { toJsonl, writeJson } from '../../util/files.js';
 import { Rng } from '../../util/rng.js';
 import { codeVersion } from '../../util/version.js';
-import type { PrefixInfo } from '../../vision/prefix.js';
+import type { PrefixInfo } from '../prefix.js';
 import { SPLITS, type EvalItem, type SplitName, type TargetsFile } from '../contract.js';
 import type { CorpusStats, SplitStats } from '../build.js';
 import { contractFiles, diagnosticSummary, jsonText, paperTargetCoverage, SplitEncoder, splitTotal, writeCorpusFiles } from '../corpus-common.js';

@@ -7,7 +7,7 @@
  *
  * Outputs: the corpus contract (vocab.json, train/val/test.bin with one <doc> per sequence,
  * targets.json, items.jsonl), prefix.json (features file, k, dim, normalisation, the image of every
- * document; vision/prefix.ts), features.safetensors (the corpus's images, unless
+ * document; data/prefix.ts), features.safetensors (the corpus's images, unless
  * --copy_features false), stats.json, diagnostics.jsonl, sequences.jsonl, manifest.json.
  *
  * Targets: the CHILDES rules with ENV count = training units whose independent description names the
@@ -27,8 +27,8 @@ import { basename, join, resolve } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { ensureDir, sha256File } from '../../util/files.js';
 import { deriveSeed, Rng } from '../../util/rng.js';
-import { FeatureStore, writeFeatures } from '../../vision/features.js';
-import type { PrefixInfo } from '../../vision/prefix.js';
+import { FeatureStore, writeFeatures } from '../images/features.js';
+import type { PrefixInfo } from '../prefix.js';
 import { DOC, lanToken, SPLITS, type EvalItem, type SplitName, type TargetsFile } from '../contract.js';
 import { parseOptions } from '../corpus-common.js';
 import { ContextBuilder, drawMismatches, sampleInOrder, vocabEncoder, type ItemTarget } from '../items.js';

@@ -9,7 +9,9 @@
  *
  * The reference mirrors the native algorithm step by step (same chunking, same order of the
  * four SSD steps) with the reference GEMM, so the two can be compared buffer by buffer; it is
- * selected whenever the engine runs on the reference kernels (`kernels().name`).
+ * selected whenever the engine runs on the reference kernels (`kernels().name`). The algorithm
+ * itself, in a few readable lines without GEMMs or chunk buffers, is ssd-minimal.ts (tested
+ * against both).
  */
 import { kernels } from './index.js';
 import type { F32 } from './kernels.js';

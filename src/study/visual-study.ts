@@ -1,7 +1,7 @@
 /**
  * `groundlab reproduce --visdial PATH [--coco PATH] [--images DIR | --features FILE]`: both
  * visual-dialog settings of SPEC §7 as two studies, trained and evaluated by the standard
- * `reproduce` (analysis/reproduce.ts) on corpora built here, with one report.
+ * `reproduce` (study/reproduce.ts) on corpora built here, with one report.
  *
  * Layout of the study directory STUDY (default studies/visdial):
  *   STUDY/                  the caption-grounded study (study.json, runs/, eval/; preset "visdial")
@@ -10,12 +10,12 @@
  *   STUDY/image/            the image-grounded study, same layout, corpus in STUDY/image/corpus/
  *   STUDY/visual.json       what was built from what (inputs, corpus options, features)
  *   STUDY/eval/visual_saliency.csv, STUDY/image/eval/visual_saliency.csv   saliency ENV share per
- *                           layer and head at each run's last checkpoint (vision/visual-saliency.ts)
+ *                           layer and head at each run's last checkpoint (study/visual-saliency.ts)
  *   STUDY/eval/visual_heads.csv, visual_intervention.csv (+ .json), and the same in STUDY/image/eval/
  *                           aggregate heads and their zero-ablation against random controls, on the
- *                           same items at the same checkpoints (vision/visual-heads.ts; not the LSTM)
+ *                           same items at the same checkpoints (study/visual-heads.ts; not the LSTM)
  *   STUDY/report.html       the report: the standard sections draw the caption-grounded study, the
- *                           "Visual dialog" section both settings side by side (vision/report-section.ts)
+ *                           "Visual dialog" section both settings side by side (report/sections/visual-dialog.ts)
  * Resumable like `reproduce`: corpora and features are built once (delete them to rebuild), complete
  * runs are skipped, evaluated checkpoints are not evaluated again.
  */
@@ -24,12 +24,12 @@ import { join, resolve } from 'node:path';
 import { buildCaptionCorpus } from '../data/visdial/caption-corpus.js';
 import { buildImageCorpus } from '../data/visdial/image-corpus.js';
 import type { CaptionCorpusOptionsInput, ImageCorpusOptionsInput } from '../data/visdial/options.js';
-import { reproduce, type ReproduceOptions, type ReproduceResult, type Stage, STAGES } from '../analysis/reproduce.js';
-import { aggregateStudy, type StudyAggregate } from '../analysis/study.js';
+import { reproduce, type ReproduceOptions, type ReproduceResult, type Stage, STAGES } from './reproduce.js';
+import { aggregateStudy, type StudyAggregate } from './study.js';
 import { UserError } from '../util/errors.js';
 import { ensureDir, readJson, writeJson } from '../util/files.js';
 import { packageRoot } from '../util/version.js';
-import { encodeImages } from './encode.js';
+import { encodeImages } from '../data/images/encode.js';
 import { studyVisualHeads } from './visual-heads.js';
 import { studyVisualSaliency } from './visual-saliency.js';
 

@@ -30,6 +30,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from '../engine/index.js';
 import { loadCorpus, loadItems, type Corpus, type EvalItem } from '../data/contract.js';
+import { archEntry } from '../models/index.js';
 import type { LanguageModel } from '../models/types.js';
 import { listCheckpoints, loadCheckpoint } from '../train/checkpoint.js';
 import type { RunConfig } from '../train/config.js';
@@ -38,13 +39,13 @@ import { UserError } from '../util/errors.js';
 import { ensureDir, readJson, sha256, sha256File, toJsonl, writeCsv, writeFileAtomic, writeJson } from '../util/files.js';
 import { Progress } from '../util/progress.js';
 import { codeVersion } from '../util/version.js';
-import { prepareItems } from './grounding.js';
-import { aggregateHeads, type HeadScore, headScores, type InterventionResult, interventionTest, topHeads } from './heads.js';
-import { defaultLensConfig, type LensTrainConfig, lensKL, lensSurprisal, trainTunedLens, TunedLens, unembedHash } from './lens.js';
+import { prepareItems } from '../analysis/grounding.js';
+import { aggregateHeads, type HeadScore, headScores, type InterventionResult, interventionTest, topHeads } from '../analysis/heads.js';
+import { defaultLensConfig, type LensTrainConfig, lensKL, lensSurprisal, trainTunedLens, TunedLens, unembedHash } from '../analysis/lens.js';
 import * as T from './mechanistic-tables.js';
 import { aggregateMechanistic, type MechanisticAggregate } from './mechanistic-study.js';
-import { computeSaliency, type HeadSaliency, type SaliencyItem } from './saliency.js';
-import { mean, pairedTTest, standardError, welchTTest } from './stats.js';
+import { computeSaliency, type HeadSaliency, type SaliencyItem } from '../analysis/saliency.js';
+import { mean, pairedTTest, standardError, welchTTest } from '../analysis/stats.js';
 import { forEachStudyRun, type StudyPassOptions } from './study.js';
 
 export type Analysis = 'saliency' | 'lens' | 'heads';
@@ -301,7 +302,7 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
     const getModel = () => (model ??= loadCheckpoint(c.path).model);
     const status: string[] = [];
     for (const a of order) {
-      if (a === 'heads' && cfg.arch === 'lstm') continue; // the LSTM has no heads
+      if (a === 'heads' && !archEntry(cfg.arch).hooks.headOut) continue; // no heads to select or ablate (the LSTM)
       const cached = opts.force ? null : readPart<never>(partPath(a, c.step), keys[a], sha);
       if (cached) {
         (parts[a] as Map<number, unknown>).set(c.step, cached);

@@ -32,9 +32,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from '../engine/index.js';
 import { type HeadScore, headScores } from '../analysis/heads.js';
-import { headSelections, headSelectionTables, uniformEnvShare } from '../analysis/mechanistic.js';
+import { headSelections, headSelectionTables, uniformEnvShare } from './mechanistic.js';
 import { computeSaliency } from '../analysis/saliency.js';
-import { discoverRuns, readStudy, studyCorpusDir } from '../analysis/study.js';
+import { discoverRuns, readStudy, studyCorpusDir } from './study.js';
+import { archEntry } from '../models/index.js';
 import type { LanguageModel } from '../models/types.js';
 import { listCheckpoints, loadCheckpoint } from '../train/checkpoint.js';
 import { ensureDir, writeCsv, writeJson } from '../util/files.js';
@@ -79,7 +80,7 @@ export interface VisualHeadsResult {
  * same items (corpusSaliency / studyVisualSaliency); used when they cover every head with as many items.
  */
 export function visualHeads(model: LanguageModel, corpusDir: string, maxLen: number, opts: VisualHeadsOptions & { saliency?: readonly Pick<VisualSaliencyRow, 'layer' | 'head' | 'env_share' | 'env_flow' | 'n_items'>[] } = {}): VisualHeadsResult {
-  if (model.nHeads === 0 || (model.arch !== 'gpt2' && model.arch !== 'mamba2')) throw new Error(`${model.arch} has no attention heads to ablate`);
+  if (model.nHeads === 0 || !model.hooks.headOut) throw new Error(`${model.arch} has no attention heads to ablate`);
   const { model: m, items, padId } = visualItems(model, corpusDir, maxLen, opts.maxItems);
   const uniformShare = uniformEnvShare(items);
   if (!items.length) return { heads: [], intervention: [], items: 0, uniformShare, saliencyReused: false };
@@ -127,7 +128,7 @@ export function studyVisualHeads(studyDir: string, setting: string, opts: Visual
     const last = ckpts[ckpts.length - 1]!;
     const key = { setting, label: run.config.label, arch: run.config.arch, seed: run.config.seed, step: last.step };
     const ident = { label: key.label, arch: key.arch, seed: key.seed, step: key.step };
-    if (run.config.arch !== 'gpt2' && run.config.arch !== 'mamba2') {
+    if (!archEntry(run.config.arch).hooks.headOut) {
       runs.push({ ...ident, status: 'skipped', reason: `${run.config.arch} has no attention heads (no aggregate heads to select or ablate)`, seconds: 0 });
       continue;
     }

@@ -8,9 +8,9 @@
  * tokens), so positions, attention patterns, hook shapes and logit rows all line up, and the ENV
  * positions are 0..k-1.
  */
-import type { ForwardOptions, LanguageModel, ModelInput } from '../models/types.js';
+import type { ForwardOptions, LanguageModel, ModelInput } from './types.js';
 import * as E from '../engine/index.js';
-import type { PrefixLookup } from './features.js';
+import type { PrefixLookup } from '../data/images/features.js';
 
 export class PrefixPointerModel implements LanguageModel {
   private readonly index = new Map<string, number>();
@@ -29,6 +29,9 @@ export class PrefixPointerModel implements LanguageModel {
   }
   get params() {
     return this.inner.params;
+  }
+  get hooks() {
+    return this.inner.hooks;
   }
   get nLayers() {
     return this.inner.nLayers;

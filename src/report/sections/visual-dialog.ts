@@ -1,6 +1,6 @@
 /**
  * The "Visual dialog" section of the study report (slot 80 of report/study-report.ts): both settings
- * of SPEC §7 side by side when the study is a visual-dialog study (vision/visual-study.ts layout:
+ * of SPEC §7 side by side when the study is a visual-dialog study (study/visual-study.ts layout:
  * the caption-grounded study in STUDY, the image-grounded one in STUDY/image). It shows the headline
  * per setting and model, G over training for both settings, matched vs mismatched surprisal of the
  * image-grounded setting, its per-word gains, where the environment enters the prediction
@@ -9,19 +9,19 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StudyAggregate } from '../analysis/study.js';
-import { aggregateStudy, studyCorpusDir } from '../analysis/study.js';
-import { readCsvTable, type SummaryRow } from '../analysis/tables.js';
-import type { StudyReportContext, StudyReportSection } from '../report/study-report.js';
-import { lineBandChart } from '../report/charts.js';
-import type { Row } from '../report/html.js';
-import { gainRow, surprisalOverTrainingChart, wordGainChart } from '../report/study-figures.js';
-import { fixedColumn, MODEL_COLUMN, pColumn } from '../report/table-format.js';
-import { readJson } from '../util/files.js';
-import type { VisualCorpusStats } from '../data/visdial/common.js';
-import type { PrefixInfo } from './prefix.js';
-import { VISUAL_INTERVENTION_FILE, VISUAL_INTERVENTION_NUMERIC } from './visual-heads.js';
-import { VISUAL_SALIENCY_FILE } from './visual-saliency.js';
+import type { StudyAggregate } from '../../study/study.js';
+import { aggregateStudy, studyCorpusDir } from '../../study/study.js';
+import { readCsvTable, type SummaryRow } from '../../study/tables.js';
+import type { StudyReportContext, StudyReportSection } from './registry.js';
+import { lineBandChart } from '../charts.js';
+import type { Row } from '../html.js';
+import { gainRow, surprisalOverTrainingChart, wordGainChart } from '../study-figures.js';
+import { fixedColumn, MODEL_COLUMN, pColumn } from '../table-format.js';
+import { readJson } from '../../util/files.js';
+import type { VisualCorpusStats } from '../../data/visdial/common.js';
+import type { PrefixInfo } from '../../data/prefix.js';
+import { VISUAL_INTERVENTION_FILE, VISUAL_INTERVENTION_NUMERIC } from '../../study/visual-heads.js';
+import { VISUAL_SALIENCY_FILE } from '../../study/visual-saliency.js';
 
 interface Setting {
   name: 'caption' | 'image';
@@ -137,7 +137,7 @@ export const visualDialogSection: StudyReportSection = {
         }
       }
     }
-    // Saliency ENV share per layer (vision/visual-saliency.ts), when computed.
+    // Saliency ENV share per layer (study/visual-saliency.ts), when computed.
     const sal: Row[] = [];
     for (const s of settings) for (const r of readCsvTable(join(s.dir, 'eval', VISUAL_SALIENCY_FILE), ['seed', 'step', 'layer', 'head', 'env_share', 'env_flow', 'n_items'])) if (r.unit === 'layer') sal.push({ ...r, setting: s.title });
     if (sal.length) {
@@ -153,7 +153,7 @@ export const visualDialogSection: StudyReportSection = {
         'Share of the prediction row\'s saliency (|Σ_h A ⊙ ∂L/∂A| for attention models, |gradient × input| for the LSTM) on the ENV positions (caption tokens, or the k image-feature positions), per layer, at the last checkpoint, averaged over matched items. Positions differ between settings (a caption has about 10 tokens, an image 49 feature positions), so compare shapes over layers rather than levels.',
       );
     }
-    // Aggregate heads zero-ablated vs random controls (vision/visual-heads.ts), when computed.
+    // Aggregate heads zero-ablated vs random controls (study/visual-heads.ts), when computed.
     const iv: Row[] = [];
     for (const s of settings) for (const r of readCsvTable(join(s.dir, 'eval', VISUAL_INTERVENTION_FILE), VISUAL_INTERVENTION_NUMERIC)) iv.push({ ...r, setting: s.title });
     if (iv.length) {

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, writeCsv } from '../util/files.js';
 import * as T from './mechanistic-tables.js';
-import { mean, oneSampleTTest, pairedTTest, standardError } from './stats.js';
+import { mean, oneSampleTTest, pairedTTest, standardError } from '../analysis/stats.js';
 import { discoverRuns, readStudy, type RunInfo } from './study.js';
 import { readCsvTable, type SummaryRow } from './tables.js';
 

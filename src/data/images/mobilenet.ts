@@ -16,7 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { UserError } from '../../util/errors.js';
 
 export interface ImageEncoder {
   /** Name and version recorded in features files. */

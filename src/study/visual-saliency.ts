@@ -11,12 +11,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCorpus, loadItems } from '../data/contract.js';
 import { computeSaliency, meanHeadSaliency, type SaliencyItem } from '../analysis/saliency.js';
-import { discoverRuns, readStudy, studyCorpusDir } from '../analysis/study.js';
+import { discoverRuns, readStudy, studyCorpusDir } from './study.js';
 import { listCheckpoints, loadCheckpoint } from '../train/checkpoint.js';
 import type { LanguageModel } from '../models/types.js';
 import { ensureDir, writeCsv } from '../util/files.js';
-import { loadPrefixCorpus } from './prefix.js';
-import { PrefixPointerModel } from './prefix-model.js';
+import { loadPrefixCorpus } from '../data/prefix.js';
+import { PrefixPointerModel } from '../models/prefix-model.js';
 
 /** CSV columns: 1-based layer and head, unit 'layer' (head empty: the layer flow, or the LSTM's layer) or 'head', as in the CHILDES saliency.csv. */
 export const VISUAL_SALIENCY_COLUMNS = ['setting', 'label', 'arch', 'seed', 'step', 'layer', 'unit', 'head', 'env_share', 'env_flow', 'n_items'];

@@ -14,8 +14,8 @@
  * and DINOv2's tokens differ by orders of magnitude); "none" keeps the values.
  */
 import { existsSync, statSync } from 'node:fs';
-import { UserError } from '../util/errors.js';
-import { readSafetensors, type TensorEntry, toFloat32, toInt32, writeSafetensors } from '../util/safetensors.js';
+import { UserError } from '../../util/errors.js';
+import { readSafetensors, type TensorEntry, toFloat32, toInt32, writeSafetensors } from '../../util/safetensors.js';
 
 export type FeatureNorm = 'rms' | 'none';
 

@@ -4,7 +4,7 @@
  * import it without loading the native addon. What each file holds: see evaluate.ts and study.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { SkippedItem } from './grounding.js';
+import type { SkippedItem } from '../analysis/grounding.js';
 import { parseCsv } from '../util/files.js';
 
 /** Which items to evaluate: all, or one source (corpus-derived or template). */

@@ -6,7 +6,7 @@
  *   2. train    every study entry × seed of the preset whose architecture is registered
  *               (the trainer skips complete runs and resumes unfinished ones)
  *   3. eval     the grounding evaluation of every checkpoint (skips evaluated checkpoints)
- *   4. analyze  the mechanistic suite (analysis/mechanistic.ts: saliency, tuned lens, aggregate heads
+ *   4. analyze  the mechanistic suite (study/mechanistic.ts: saliency, tuned lens, aggregate heads
  *               and ablation) on the preset's checkpoints (skips analysed checkpoints)
  *   5. report   aggregate over the runs present and write STUDY/report.html
  *

@@ -31,10 +31,10 @@ import { UserError } from '../util/errors.js';
 import { ensureDir, parseCsv, readJson, sha256, sha256File, toCsv, writeFileAtomic, writeJson } from '../util/files.js';
 import { Progress } from '../util/progress.js';
 import { codeVersion } from '../util/version.js';
-import { cooccurrenceR2 } from './cooccurrence.js';
-import { ITEM_SOURCES, prepareItems, summariseGains, wordGains } from './grounding.js';
-import { evaluateItems } from './surprisal.js';
-import { loadPrefixCorpus } from '../vision/prefix.js';
+import { cooccurrenceR2 } from '../analysis/cooccurrence.js';
+import { ITEM_SOURCES, prepareItems, summariseGains, wordGains } from '../analysis/grounding.js';
+import { evaluateItems } from '../analysis/surprisal.js';
+import { loadPrefixCorpus } from '../data/prefix.js';
 import {
   EVAL_FILES,
   type EvalKey,

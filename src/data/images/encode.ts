@@ -11,9 +11,9 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, relative, resolve } from 'node:path';
-import { UserError } from '../util/errors.js';
-import { sha256 } from '../util/files.js';
-import { Progress } from '../util/progress.js';
+import { UserError } from '../../util/errors.js';
+import { sha256 } from '../../util/files.js';
+import { Progress } from '../../util/progress.js';
 import { writeFeatures } from './features.js';
 import { type CropMode, decodeJpeg, toModelInput } from './image.js';
 import { type ImageEncoder, loadMobileNetV2, type TfBackend } from './mobilenet.js';

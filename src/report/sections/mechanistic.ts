@@ -1,6 +1,6 @@
 /**
  * The mechanistic sections of the study report (SPEC §6; the paper's claims 3 and 4), drawn from
- * STUDY/mechanistic/ and RUN/mechanistic/ (analysis/mechanistic-study.ts): they fill the study
+ * STUDY/mechanistic/ and RUN/mechanistic/ (study/mechanistic-study.ts): they fill the study
  * report's extension slots `saliency` (60), `lens` (65) and `heads` (70).
  *
  *   saliency  layer × checkpoint heatmap of the ENV saliency flow per model, where it peaks, and a
@@ -12,13 +12,13 @@
  *
  * No engine code: only tables are read.
  */
-import { aggregateMechanistic, type MechanisticAggregate, readSaliencyMaps } from '../analysis/mechanistic-study.js';
-import type { SaliencyMapRecord } from '../analysis/mechanistic-tables.js';
-import type { SummaryRow } from '../analysis/tables.js';
-import { heatmap, headGrid, layerCurvesChart, lineBandChart } from './charts.js';
-import { parseTaggedToken, type Row, type TableColumn } from './html.js';
-import type { StudyReportContext, StudyReportSection } from './study-report.js';
-import { fixedColumn, fixedOrNA, MODEL_COLUMN, pColumn } from './table-format.js';
+import { aggregateMechanistic, type MechanisticAggregate, readSaliencyMaps } from '../../study/mechanistic-study.js';
+import type { SaliencyMapRecord } from '../../study/mechanistic-tables.js';
+import type { SummaryRow } from '../../study/tables.js';
+import { heatmap, headGrid, layerCurvesChart, lineBandChart } from '../charts.js';
+import { parseTaggedToken, type Row, type TableColumn } from '../html.js';
+import type { StudyReportContext, StudyReportSection } from './registry.js';
+import { fixedColumn, fixedOrNA, MODEL_COLUMN, pColumn } from '../table-format.js';
 
 /** p-values in this part of the report get no digits after the point in exponent notation (1e-14). */
 const pCol = (key: string, label: string): TableColumn => pColumn(key, label, 0);

@@ -11,7 +11,7 @@
  *                ("center").
  */
 import jpeg from 'jpeg-js';
-import { UserError } from '../util/errors.js';
+import { UserError } from '../../util/errors.js';
 
 export interface RgbImage {
   width: number;

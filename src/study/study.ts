@@ -8,7 +8,7 @@
  *   STUDY/corpus/                    the corpus every run is trained on (see data/contract.ts);
  *                                    a synthetic world also keeps chat/ and truth.json here
  *   STUDY/runs/<label>-s<seed>/      one training run each (layout: train/trainer.ts), with
- *     eval/                          its grounding evaluation (layout: analysis/evaluate.ts)
+ *     eval/                          its grounding evaluation (layout: study/evaluate.ts)
  *   STUDY/eval/                      aggregates over whatever runs are present (tidy CSV):
  *     runs.csv                       one row per run: status, parameters, time, checkpoints
  *     summary_by_run.csv             every run's grounding_summary.csv, concatenated
@@ -40,7 +40,7 @@ import type { RunManifest } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { ensureDir, readJson, writeCsv, writeJson } from '../util/files.js';
 import { codeVersion } from '../util/version.js';
-import { cooccurrenceR2, type CooccurrenceStatistic } from './cooccurrence.js';
+import { cooccurrenceR2, type CooccurrenceStatistic } from '../analysis/cooccurrence.js';
 import {
   EVAL_FILES,
   type EvalManifest,
@@ -53,8 +53,8 @@ import {
   WORD_COLUMNS,
   WORD_NUMERIC,
 } from './tables.js';
-import { summariseGains } from './grounding.js';
-import { mean, oneSampleTTest, pairedTTest, standardError } from './stats.js';
+import { summariseGains } from '../analysis/grounding.js';
+import { mean, oneSampleTTest, pairedTTest, standardError } from '../analysis/stats.js';
 
 export const STUDY_FILE = 'study.json';
 
