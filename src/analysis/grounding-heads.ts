@@ -186,11 +186,10 @@ export function selectHeads(metrics: readonly HeadMetrics[], rule: HeadRule): He
 
 export type AblationKind = 'zero' | 'mean';
 
-/** The per-head output hook point (z: [B, T, H, D]) of layer l. */
+/** The per-head output hook point (z: [B, T, H, D]) of layer l: the model's `headOut` role. */
 export function headOutputHook(model: LanguageModel, layer: number): string {
-  if (model.arch === 'gpt2') return `blocks.${layer}.attn.z`;
-  if (model.arch === 'mamba2') return `blocks.${layer}.mixer.z`;
-  throw new UserError(`${model.arch} has no heads to ablate`);
+  if (!model.hooks.headOut) throw new UserError(`${model.arch} has no heads to ablate`);
+  return model.hooks.headOut.at(layer);
 }
 
 /** Per layer, each head's mean output over positions, [H·D] row-major (head, dim). */
