@@ -485,6 +485,8 @@ export interface SetTest {
   test: CausalTest;
   /** Union of the folds' selections. */
   heads: HeadRef[];
+  /** Per test item (index into the items): its fold, the set's effects and its controls' (NaN when that fold's test is NA). */
+  perItem: { item: number; fold: string; dMatched: number; dMatchedControl: number; dG: number; dGControl: number }[];
 }
 
 export interface GroundingHeadResult {
@@ -646,7 +648,14 @@ export function groundingHeads(model: LanguageModel, items: readonly GroundingIt
     }
     const union = new Map<string, HeadRef>();
     for (const f of foldSets) for (const h of f.heads) union.set(key(h), h);
-    sets.push({ rule: rule.name, legacy: rule.legacy, folds: foldSets.map(({ name, heads: hs, test }) => ({ name, heads: hs, test })), test: pooled, heads: [...union.values()].sort(byPlace) });
+    const perItem = foldSets.flatMap((f) =>
+      f.testItems.map((i) => {
+        const ok = !f.test.na;
+        const c = (fld: keyof AblationEffect) => (ok ? mean(f.controls.map((e) => e[fld][i]!)) : NaN);
+        return { item: i, fold: f.name, dMatched: ok ? f.eff!.dMatched[i]! : NaN, dMatchedControl: c('dMatched'), dG: ok ? f.eff!.dG[i]! : NaN, dGControl: c('dG') };
+      }),
+    );
+    sets.push({ rule: rule.name, legacy: rule.legacy, folds: foldSets.map(({ name, heads: hs, test }) => ({ name, heads: hs, test })), test: pooled, heads: [...union.values()].sort(byPlace), perItem });
   }
   return { metrics, heads, sets, original, folds: folds.map(({ name, selectOn, testOn }) => ({ name, selectOn, testOn })), ablation, layerMatched, crossFit };
 }

@@ -48,6 +48,7 @@ import {
   type SummaryRow,
   WORD_COLUMNS,
 } from './tables.js';
+import { corpusMismatch } from '../train/hf-import.js';
 import { aggregateStudy, forEachStudyRun, type StudyAggregate, type StudyPassOptions } from './study.js';
 
 export type { ItemSelection } from './tables.js';
@@ -119,13 +120,13 @@ export async function evaluateRun(opts: EvalRunOptions): Promise<EvalRunResult> 
   const run = opts.run;
   const cfg = readRunConfig(run);
   const corpusDir = opts.corpus ?? cfg.corpus.dir;
+  if (!corpusDir) throw new UserError(`${run} was imported without a corpus: pass --corpus CORPUS (the corpus whose vocabulary the model uses)`);
   if (!existsSync(join(corpusDir, 'vocab.json'))) {
     throw new UserError(`the corpus of ${run} is not at ${corpusDir}; pass --corpus DIR (the directory the run was trained on)`);
   }
   const corpus = loadCorpus(corpusDir);
-  if (corpus.hash !== cfg.corpus.hash) {
-    throw new UserError(`${corpusDir} is not the corpus ${run} was trained on (hash ${corpus.hash.slice(0, 12)} vs ${cfg.corpus.hash.slice(0, 12)} in run_config.json)`);
-  }
+  const mismatch = corpusMismatch(cfg, corpus, run); // imported runs without a recorded corpus: the vocabulary size must match
+  if (mismatch) throw new UserError(mismatch);
   const targets: TargetsFile = loadTargets(corpusDir);
   const selection: ItemSelection = opts.items ?? 'all';
   const allItems = loadItems(corpusDir).filter((it) => selection === 'all' || it.source.kind === selection);

@@ -6,10 +6,10 @@
  *   lens       a tuned lens per checkpoint (lens.ts; trained on the training split, base frozen)
  *              and the logit lens: the target's surprisal per layer in matched and mismatched
  *              contexts, one-sided Welch t-tests between adjacent layers
- *   heads      aggregate heads (mean ENV share ≥ threshold, 0.30 by default; and, as a second
- *              labelled rule, the top 10% of heads by ENV share), zero-ablated at attn.z /
- *              mixer.z on every position, against random control sets of as many other heads
- *              (heads.ts); the SPEC §1 intervention table per checkpoint and rule
+ *   heads      grounding heads (heads-step.ts, analysis/grounding-heads.ts): heads selected by named
+ *              rules on one half of the words, each head and each rule's set ablated (zero or
+ *              mean) on the other half against same-size layer-matched random controls; ΔG,
+ *              matched and mismatched surprisal; Holm-corrected verdicts; the SPEC §1 table
  *
  * `analyzeRun` writes RUN/mechanistic/ (tables: see mechanistic-tables.ts). Work is cached per
  * (analysis, checkpoint) in RUN/mechanistic/parts/, keyed by the options, the corpus and items
@@ -40,7 +40,10 @@ import { ensureDir, readJson, sha256, sha256File, toJsonl, writeCsv, writeFileAt
 import { Progress } from '../util/progress.js';
 import { codeVersion } from '../util/version.js';
 import { prepareItems } from '../analysis/grounding.js';
-import { aggregateHeads, type HeadScore, headScores, type InterventionResult, interventionTest, topHeads } from '../analysis/heads.js';
+import type { AblationKind } from '../analysis/grounding-heads.js';
+import { aggregateHeads, type HeadScore, type InterventionResult, interventionTest, topHeads } from '../analysis/heads.js';
+import { corpusMismatch } from '../train/hf-import.js';
+import { finalizeHeadRows, headRuleNames, type HeadsPart, headsStep } from './heads-step.js';
 import { defaultLensConfig, type LensTrainConfig, lensKL, lensSurprisal, trainTunedLens, TunedLens, unembedHash } from '../analysis/lens.js';
 import * as T from './mechanistic-tables.js';
 import { aggregateMechanistic, type MechanisticAggregate } from './mechanistic-study.js';
@@ -88,17 +91,24 @@ export interface MechanisticOptions {
   mapItems?: 'per-word' | 'all' | 'none';
   /** Tuned-lens training overrides (steps 0: logit lens only). */
   lens?: Partial<LensTrainConfig>;
-  /** Aggregate heads: mean ENV share ≥ threshold (default 0.30, SPEC §6). */
-  threshold?: number;
-  /**
-   * A second, clearly labelled selection: the K heads with the highest mean ENV share (default
-   * 'auto': 10% of the heads, at least 1; 'none' or 0: off). Useful when ENV tokens fill most of
-   * the context and the threshold selects nearly every head.
-   */
-  top?: number | 'auto' | 'none';
+  /** Head selection rules (analysis/grounding-heads.ts parseHeadRule; default DEFAULT_HEAD_RULES). */
+  headRules?: string[];
+  /** Ablation of a head's output: zero, or its mean over training positions. Default zero. */
+  ablation?: AblationKind;
+  /** Random control sets per test (default 20). */
   draws?: number;
   controlSeed?: number;
+  /** Controls drawn from the selected heads' layers (nearest layer when one runs out). Default true. */
   layerMatched?: boolean;
+  /** Select heads on one half of the words, test on the other (default true). */
+  crossFit?: boolean;
+  /** Mismatches per item in the causal tests (default all). */
+  maxMismatches?: number;
+  /** Head patching (% of G restored) for selected heads (default false). */
+  patching?: boolean;
+  /** Legacy rules of the visual-dialog settings (headSelectionTables): ENV share ≥ threshold, and top-K. */
+  threshold?: number;
+  top?: number | 'auto' | 'none';
   batchSize?: number;
   force?: boolean;
   threads?: number;
@@ -126,6 +136,8 @@ export interface MechItem {
   context: Int32Array;
   target: number;
   envPositions: number[];
+  /** Positions of the ground token v<ENV> (the swap positions). */
+  groundPositions: number[];
   mismatches: Int32Array[];
 }
 
@@ -161,6 +173,7 @@ export function prepareMechanisticItems(all: readonly EvalItem[], maxLen: number
       context: p.context,
       target: p.item.target,
       envPositions: p.item.env_positions.filter((x) => x >= cut).map((x) => x - cut),
+      groundPositions: Array.from(p.swap),
       mismatches,
     };
   });
@@ -224,13 +237,6 @@ interface LensPart {
   training: Record<string, unknown>[];
 }
 
-interface HeadsPart {
-  heads: Record<string, unknown>[];
-  /** One row per selection rule. */
-  intervention: Record<string, unknown>[];
-  itemRows: Record<string, unknown>[];
-}
-
 function readRunConfig(run: string): RunConfig {
   const p = join(run, 'run_config.json');
   if (!existsSync(p)) throw new UserError(`${run} is not a run directory: run_config.json is missing (train one with "groundlab train")`);
@@ -253,9 +259,11 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
   const run = opts.run;
   const cfg = readRunConfig(run);
   const corpusDir = opts.corpus ?? cfg.corpus.dir;
+  if (!corpusDir) throw new UserError(`${run} was imported without a corpus: pass --corpus CORPUS (the corpus whose vocabulary the model uses)`);
   if (!existsSync(join(corpusDir, 'vocab.json'))) throw new UserError(`the corpus of ${run} is not at ${corpusDir}; pass --corpus DIR (the directory the run was trained on)`);
   const corpus = loadCorpus(corpusDir);
-  if (corpus.hash !== cfg.corpus.hash) throw new UserError(`${corpusDir} is not the corpus ${run} was trained on (hash ${corpus.hash.slice(0, 12)} vs ${cfg.corpus.hash.slice(0, 12)} in run_config.json)`);
+  const mismatch = corpusMismatch(cfg, corpus, run);
+  if (mismatch) throw new UserError(mismatch);
   const preset = MECHANISTIC_PRESETS[cfg.preset] ?? FALLBACK_PRESET;
   const analyses = new Set<Analysis>(opts.analyses ?? ANALYSES);
   if (analyses.has('heads')) analyses.add('saliency'); // heads are chosen from the saliency of the same checkpoint
@@ -266,9 +274,20 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
   const mapItems = opts.mapItems ?? 'per-word';
   const common = { format: FORMAT, corpus_hash: corpus.hash, items_sha256: sha256(readFileSync(join(corpusDir, 'items.jsonl'))), items: set, max_items: opts.maxItems ?? null, max_len: cfg.train.context };
   const keys: Record<Analysis, unknown> = {
-    saliency: { ...common, map: opts.map ?? 'auto', map_items: mapItems },
+    saliency: { ...common, map: opts.map ?? 'auto', map_items: mapItems, ground: 2 },
     lens: { ...common, lens: lensCfg },
-    heads: { ...common, selections: headSelections(opts), draws: opts.draws ?? 20, control_seed: opts.controlSeed ?? 1, layer_matched: opts.layerMatched ?? false },
+    heads: {
+      ...common,
+      heads_format: 2,
+      rules: headRuleNames(opts.headRules),
+      ablation: opts.ablation ?? 'zero',
+      draws: opts.draws ?? 20,
+      control_seed: opts.controlSeed ?? 1,
+      layer_matched: opts.layerMatched ?? true,
+      cross_fit: opts.crossFit ?? true,
+      max_mismatches: opts.maxMismatches ?? null,
+      patching: opts.patching ?? false,
+    },
   };
 
   const out = ensureDir(join(run, T.MECH_DIR));
@@ -289,7 +308,7 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
   const reused: Record<Analysis, number[]> = { saliency: [], lens: [], heads: [] };
   const order = ANALYSES.filter((a) => analyses.has(a));
   const bar = new Progress({ total: ckpts.length, label: `analyze ${cfg.label} seed ${cfg.seed}`, unit: 'checkpoints', quiet: opts.quiet || !ckpts.length });
-  const saliencyItems: SaliencyItem[] = items.map((it) => ({ context: it.context, target: it.target, envPositions: it.envPositions }));
+  const saliencyItems: SaliencyItem[] = items.map((it) => ({ context: it.context, target: it.target, envPositions: it.envPositions, groundPositions: it.groundPositions }));
   const parts: { [A in Analysis]: Map<number, Part<A extends 'saliency' ? SaliencyPart : A extends 'lens' ? LensPart : HeadsPart>> } = {
     saliency: new Map(),
     lens: new Map(),
@@ -322,8 +341,18 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
       } else {
         const sal = parts.saliency.get(c.step);
         if (!sal) throw new Error(`heads: no saliency for step ${c.step}`);
-        result = headsStep(getModel(), items, sal.result.raw, base, opts);
-        status.push(`${(result as HeadsPart).intervention[0]!.n_heads} aggregate heads`);
+        result = headsStep(getModel(), items, sal.result.raw, base, corpus, cfg.train.context, {
+          rules: opts.headRules,
+          ablation: opts.ablation,
+          draws: opts.draws,
+          controlSeed: opts.controlSeed,
+          layerMatched: opts.layerMatched,
+          crossFit: opts.crossFit,
+          maxMismatches: opts.maxMismatches,
+          patching: opts.patching,
+        });
+        const first = (result as HeadsPart).intervention[0]!;
+        status.push(`${first.n_heads} heads selected by ${first.selection}`);
       }
       const part: Part<typeof result> = { key: keys[a], checkpoint_sha256: sha, seconds: r6((performance.now() - ta) / 1000), computed_at: new Date().toISOString(), result };
       ensureDir(join(out, 'parts', a));
@@ -365,7 +394,8 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
   }
   if (analyses.has('heads') && parts.heads.size) {
     const s = sorted(parts.heads);
-    writeCsv(join(out, T.MECH_FILES.heads), s.flatMap((p) => p.heads.map((r) => ({ ...r, ...uniform }))), T.HEAD_COLUMNS);
+    // Holm over every checkpoint's tested heads (per rule), then the verdicts.
+    writeCsv(join(out, T.MECH_FILES.heads), finalizeHeadRows(s.flatMap((p) => p.heads.map((r) => ({ ...r, ...uniform })))), T.HEAD_COLUMNS);
     writeCsv(join(out, T.MECH_FILES.intervention), s.flatMap((p) => p.intervention), T.INTERVENTION_COLUMNS);
     writeCsv(join(out, T.MECH_FILES.interventionItems), s.flatMap((p) => p.itemRows), T.INTERVENTION_ITEM_COLUMNS);
   }
@@ -410,6 +440,11 @@ function saliencyStep(model: LanguageModel, items: MechItem[], sItems: SaliencyI
   const res0 = computeSaliency(model, sItems, { batchSize: opts.batchSize ?? 32, padId: corpus.padId });
   const surprisal = res0.surprisal;
   const raw = res0.rows.sort((a, b) => a.item - b.item || a.layer - b.layer || (a.head < 0 ? 1 : b.head < 0 ? -1 : a.head - b.head));
+  // The same on each item's first mismatched context (u<ENV> at the ground positions): how much of a
+  // head's ground-token saliency is specific to the matching referent (matched − mismatched).
+  const mmIdx = items.map((_, i) => i).filter((i) => items[i]!.mismatches.length && items[i]!.mismatches[0]!.length === items[i]!.context.length && items[i]!.groundPositions.length);
+  const mmRes = mmIdx.length ? computeSaliency(model, mmIdx.map((i) => ({ ...sItems[i]!, context: items[i]!.mismatches[0]! })), { batchSize: opts.batchSize ?? 32, padId: corpus.padId }) : { rows: [] };
+  const mmShare = new Map(mmRes.rows.map((r) => [`${mmIdx[r.item]}/${r.layer}/${r.head}`, r.groundShare]));
   const unit = (h: number) => (h < 0 ? 'layer' : 'head');
   const itemRows = raw.map((r) => ({
     ...base,
@@ -420,8 +455,12 @@ function saliencyStep(model: LanguageModel, items: MechItem[], sItems: SaliencyI
     head: r.head < 0 ? '' : r.head + 1,
     env_flow: sig4(r.envFlow),
     env_share: r6(r.envShare),
+    ground_flow: sig4(r.groundFlow),
+    ground_share: r6(r.groundShare),
+    ground_share_mismatched: r6(mmShare.get(`${r.item}/${r.layer}/${r.head}`) ?? NaN),
     row_total: sig4(r.rowTotal),
     n_env: items[r.item]!.envPositions.length,
+    n_ground: items[r.item]!.groundPositions.length,
     n_tokens: items[r.item]!.context.length,
   }));
   // Means over items per (layer, head).
@@ -436,6 +475,9 @@ function saliencyStep(model: LanguageModel, items: MechItem[], sItems: SaliencyI
     .map((g) => {
       const flow = g.map((r) => r.envFlow);
       const share = g.map((r) => r.envShare);
+      const gshare = g.map((r) => r.groundShare);
+      const mm = g.map((r) => mmShare.get(`${r.item}/${r.layer}/${r.head}`)).filter((x): x is number => x !== undefined);
+      const diff = g.filter((r) => mmShare.has(`${r.item}/${r.layer}/${r.head}`)).map((r) => r.groundShare - mmShare.get(`${r.item}/${r.layer}/${r.head}`)!);
       return {
         ...base,
         layer: g[0]!.layer + 1,
@@ -446,6 +488,12 @@ function saliencyStep(model: LanguageModel, items: MechItem[], sItems: SaliencyI
         env_flow_se: sig4(se(flow)),
         env_share: r6(mean(share)),
         env_share_se: r6(se(share)),
+        ground_flow: sig4(mean(g.map((r) => r.groundFlow))),
+        ground_share: r6(mean(gshare)),
+        ground_share_se: r6(se(gshare)),
+        ground_share_mismatched: mm.length ? r6(mean(mm)) : NaN,
+        ground_share_diff: diff.length ? r6(mean(diff)) : NaN,
+        ground_share_diff_se: r6(se(diff)),
         row_total: sig4(mean(g.map((r) => r.rowTotal))),
       };
     })
@@ -653,25 +701,6 @@ export function headSelectionTables(model: LanguageModel, items: readonly { cont
     };
     return { rule: sel.rule, result: res, heads, intervention };
   });
-}
-
-function headsStep(model: LanguageModel, items: MechItem[], raw: HeadSaliency[], base: Base, opts: MechanisticOptions): HeadsPart {
-  const { threshold, top, draws, controlSeed, layerMatched } = opts;
-  const tables = headSelectionTables(model, items, headScores(raw), { threshold, top, draws, controlSeed, layerMatched });
-  const heads = tables.flatMap((t) => t.heads.map((r) => ({ ...base, ...r })));
-  const intervention = tables.map((t) => ({ ...base, ...t.intervention }));
-  const itemRows = tables.flatMap(({ rule, result: res }) =>
-    items.map((it, i) => ({
-      ...base,
-      selection: rule,
-      item: it.id,
-      word: it.word,
-      original: r6(res.perItem.original[i]!),
-      intervened: r6(res.perItem.intervened[i]!),
-      control: r6(res.perItem.control[i]!), // NaN (NA) without controls
-    })),
-  );
-  return { heads, intervention, itemRows };
 }
 
 export type AnalyzeStudyOptions = Omit<MechanisticOptions, 'run' | 'corpus'> & StudyPassOptions;
