@@ -151,7 +151,7 @@ export function parseHeadRule(text: string): HeadRule {
   }
   const suffix = floor > 0 ? `+floor:${floor}` : '';
   const isMetric = (m: string): m is HeadMetricName => (HEAD_METRICS as readonly string[]).includes(m);
-  if (body === 'legacy') return { name: `legacy:env_share>=0.3${suffix}`, kind: 'threshold', metric: 'env_share', value: 0.3, auto: false, floor, legacy: true };
+  if (body === 'legacy' || body === 'legacy:env_share>=0.3') return { name: `legacy:env_share>=0.3${suffix}`, kind: 'threshold', metric: 'env_share', value: 0.3, auto: false, floor, legacy: true };
   const th = /^([a-z_]+)>=(-?\d*\.?\d+)$/.exec(body!);
   if (th) {
     if (!isMetric(th[1]!)) throw bad();

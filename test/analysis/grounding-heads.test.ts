@@ -240,6 +240,7 @@ describe('rules and halves', () => {
     expect(parseHeadRule('ground_share>=0.5+floor:0.1')).toMatchObject({ name: 'ground_share>=0.5+floor:0.1', kind: 'threshold', floor: 0.1 });
     expect(parseHeadRule('top:3')).toMatchObject({ name: 'top:3:env_share', kind: 'top', value: 3 });
     expect(parseHeadRule('top:auto:ground_share').auto).toBe(true);
+    for (const r of ['legacy', 'ground_share>=0.5+floor:0.1', 'top:3', 'top:auto:total']) expect(parseHeadRule(parseHeadRule(r).name)).toEqual(parseHeadRule(r)); // canonical names parse back
     expect(() => parseHeadRule('share>=0.3')).toThrow(/METRIC one of/);
     expect(() => parseHeadRule('ground_share>=0.3+floor:2')).toThrow(/fraction/);
   });
