@@ -4,13 +4,15 @@
  * tables and their columns, the cache (re-running reuses every part; changed options recompute),
  * the study aggregation, the CLI, and the report sections (opened in headless Chromium).
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRun, headSelections, parseSelection, prepareMechanisticItems, selectSteps } from '../../src/study/mechanistic.js';
 import { aggregateMechanistic, readSaliencyMaps } from '../../src/study/mechanistic-study.js';
 import { DEFAULT_HEAD_RULES, headRuleNames } from '../../src/study/heads-step.js';
+import { evaluateRun } from '../../src/study/evaluate.js';
+import { writeToyCorpus } from '../helpers/toy-corpus.js';
 import * as T from '../../src/study/mechanistic-tables.js';
 import { reproduce } from '../../src/study/reproduce.js';
 import { main } from '../../src/cli/main.js';
@@ -29,6 +31,7 @@ const labels = tiny.study.filter((e) => availableArchs().includes(e.arch)).map((
 const seed = tiny.seeds[0]!;
 const run = (label: string) => join(study, 'runs', `${label}-s${seed}`);
 const csv = (label: string, file: string) => parseCsv(readFileSync(join(run(label), T.MECH_DIR, file), 'utf8'));
+const csv0 = (dir: string, file: string) => parseCsv(readFileSync(join(dir, T.MECH_DIR, file), 'utf8'));
 const header = (label: string, file: string) => readFileSync(join(run(label), T.MECH_DIR, file), 'utf8').split('\n')[0];
 
 let report = '';
@@ -170,6 +173,30 @@ describe('mechanistic suite on the tiny preset', () => {
     expect(maps.every((m) => m.layer === 1 && m.head === 1)).toBe(true);
     expect(await main(['analyze', 'heads', '--quiet'])).toBe(2); // neither --run nor --study
   });
+});
+
+describe('imported runs', () => {
+  it('a model imported from a Hugging Face directory is accepted by eval grounding and analyze (with --corpus), and a wrong corpus is a clear error', async () => {
+    const src = run(labels.find((l) => tiny.study.find((e) => e.label === l)!.arch === 'gpt2')!);
+    const hf = mkdtempSync(join(tmpdir(), 'gl-hf-export-'));
+    copyFileSync(join(src, 'config.json'), join(hf, 'config.json'));
+    copyFileSync(listCheckpoints(src).pop()!.path, join(hf, 'model.safetensors'));
+    const corpus = join(study, 'corpus');
+    const imported = join(mkdtempSync(join(tmpdir(), 'gl-imported-run-')), 'run');
+    expect(await main(['import', hf, '--out', imported])).toBe(0);
+    await expect(evaluateRun({ run: imported, iterations: 100 })).rejects.toThrow(/imported without a corpus: pass --corpus/);
+    const ev = await evaluateRun({ run: imported, corpus, iterations: 100 });
+    expect(ev.evaluated).toEqual([0]);
+    const an = await analyzeRun({ run: imported, corpus, quiet: true, analyses: ['heads'], headRules: ['top:1:ground_share'], draws: 3 });
+    expect(an.computed.heads).toEqual([0]);
+    expect(csv0(imported, T.MECH_FILES.heads).every((r) => r.selection === 'top:1:ground_share')).toBe(true);
+    // Recorded at import: the corpus's hash; a corpus of another vocabulary size is refused.
+    const withCorpus = join(mkdtempSync(join(tmpdir(), 'gl-imported-run-')), 'run');
+    expect(await main(['import', hf, '--out', withCorpus, '--corpus', corpus])).toBe(0);
+    expect((await evaluateRun({ run: withCorpus, iterations: 100 })).evaluated).toEqual([0]);
+    const toy = writeToyCorpus();
+    await expect(evaluateRun({ run: imported, corpus: toy, iterations: 100 })).rejects.toThrow(/vocab_size .*: pass the corpus whose vocabulary the model uses/);
+  }, 60_000);
 });
 
 describe('selection rules and step specs', () => {
