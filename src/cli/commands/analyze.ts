@@ -146,12 +146,10 @@ function printSummary(saliency: Record<string, unknown>[], intervention: Record<
   }
 }
 
-/** Flags intervention rows whose control cannot match the selection (too few heads left). */
+/** Flags intervention rows without a test: no heads selected, or too few other heads for a control of the same size (NA). */
 function controlNote(r: Record<string, unknown>): string {
   if (r.na) return `  (NA: ${r.na})`;
-  if (r.control === undefined || r.control === null || r.control === '' || !Number.isFinite(Number(r.control))) return '  (NA: no heads selected, or too few heads left for a control)';
-  const size = Number(r.control_size);
-  if (Number.isFinite(size) && size < Number(r.n_heads)) return `  (control of only ${size} head${size === 1 ? '' : 's'}: the rest were selected)`;
+  if (r.control === undefined || r.control === null || r.control === '' || !Number.isFinite(Number(r.control))) return '  (NA: no heads selected, or too few other heads for a control of the same size)';
   return '';
 }
 
