@@ -59,6 +59,8 @@ export interface MechanisticPreset {
   /** Checkpoints to analyse: all | last | every:N (multiples of N, plus the last) | list:a,b,c. */
   steps: string;
   lens: LensTrainConfig;
+  /** Causal head tests: control sets per test and mismatches per item (cost grows with both). Default 20 and all. */
+  heads?: { draws?: number; maxMismatches?: number };
 }
 
 /**
@@ -67,9 +69,9 @@ export interface MechanisticPreset {
  * 12-layer model; paper follows SPEC §6 (AdamW lr 5e-4, 1,000 warm-up steps).
  */
 export const MECHANISTIC_PRESETS: Record<string, MechanisticPreset> = {
-  tiny: { steps: 'all', lens: { steps: 8, batchSize: 4, context: 32, lr: 2e-3, warmup: 2, seed: 1, rows: 64 } },
-  demo: { steps: 'every:200', lens: { steps: 60, batchSize: 8, context: 64, lr: 3e-3, warmup: 6, seed: 1, rows: 256 } },
-  cpu: { steps: 'all', lens: { steps: 200, batchSize: 8, context: 128, lr: 2e-3, warmup: 20, seed: 1, rows: 384 } },
+  tiny: { steps: 'all', lens: { steps: 8, batchSize: 4, context: 32, lr: 2e-3, warmup: 2, seed: 1, rows: 64 }, heads: { draws: 5, maxMismatches: 2 } },
+  demo: { steps: 'every:200', lens: { steps: 60, batchSize: 8, context: 64, lr: 3e-3, warmup: 6, seed: 1, rows: 256 }, heads: { draws: 10, maxMismatches: 3 } },
+  cpu: { steps: 'all', lens: { steps: 200, batchSize: 8, context: 128, lr: 2e-3, warmup: 20, seed: 1, rows: 384 }, heads: { draws: 20, maxMismatches: 5 } },
   paper: { steps: 'all', lens: { steps: 4000, batchSize: 8, context: 512, lr: 5e-4, warmup: 1000, seed: 1, rows: 0 } },
 };
 const FALLBACK_PRESET: MechanisticPreset = { steps: 'all', lens: defaultLensConfig };
@@ -272,6 +274,8 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
   const lensCfg: LensTrainConfig = { ...preset.lens, ...(opts.lens ?? {}) };
   lensCfg.context = Math.min(lensCfg.context, cfg.train.context); // the model's positions
   const mapItems = opts.mapItems ?? 'per-word';
+  const headDraws = opts.draws ?? preset.heads?.draws ?? 20;
+  const headMismatches = opts.maxMismatches ?? preset.heads?.maxMismatches;
   const common = { format: FORMAT, corpus_hash: corpus.hash, items_sha256: sha256(readFileSync(join(corpusDir, 'items.jsonl'))), items: set, max_items: opts.maxItems ?? null, max_len: cfg.train.context };
   const keys: Record<Analysis, unknown> = {
     saliency: { ...common, map: opts.map ?? 'auto', map_items: mapItems, ground: 2 },
@@ -281,11 +285,11 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
       heads_format: 2,
       rules: headRuleNames(opts.headRules),
       ablation: opts.ablation ?? 'zero',
-      draws: opts.draws ?? 20,
+      draws: headDraws,
       control_seed: opts.controlSeed ?? 1,
       layer_matched: opts.layerMatched ?? true,
       cross_fit: opts.crossFit ?? true,
-      max_mismatches: opts.maxMismatches ?? null,
+      max_mismatches: headMismatches ?? null,
       patching: opts.patching ?? false,
     },
   };
@@ -344,11 +348,11 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
         result = headsStep(getModel(), items, sal.result.raw, base, corpus, cfg.train.context, {
           rules: opts.headRules,
           ablation: opts.ablation,
-          draws: opts.draws,
+          draws: headDraws,
           controlSeed: opts.controlSeed,
           layerMatched: opts.layerMatched,
           crossFit: opts.crossFit,
-          maxMismatches: opts.maxMismatches,
+          maxMismatches: headMismatches,
           patching: opts.patching,
         });
         const first = (result as HeadsPart).intervention[0]!;

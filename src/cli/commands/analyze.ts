@@ -45,11 +45,11 @@ const headOpts = {
     .optional()
     .describe('head selection rules, comma-separated: METRIC>=X | top:K[:METRIC] | legacy (ENV share ≥ 0.30), each optionally +floor:F; METRIC: env_share, ground_share, env_enrichment, ground_enrichment, env_flow, ground_flow, layer_flow_share, total (default: ground_enrichment>=2+floor:0.05,layer_flow_share>=0.3+floor:0.05,legacy)'),
   ablation: z.enum(['zero', 'mean']).default('zero').describe('ablate a head by zeroing its output, or by its mean output over training positions'),
-  controls: z.number().int().positive().default(20).describe('random control sets of as many heads per test (seeded)'),
+  controls: z.number().int().positive().optional().describe("random control sets of as many heads per test, seeded (default: the preset's: tiny 5, demo 10, else 20)"),
   control_seed: z.number().int().default(1).describe('seed of the control draws'),
   layer_matched: z.boolean().default(true).describe('draw each control head from the layer of the head it stands for (nearest layer when that layer runs out; --no-layer_matched: any layer)'),
   cross_fit: z.boolean().default(true).describe('select heads on one half of the words and test them on the other (--no-cross_fit: select and test on all items)'),
-  max_mismatches: z.number().int().positive().optional().describe('mismatches per item in the ablation tests (default: all; fewer is faster)'),
+  max_mismatches: z.number().int().positive().optional().describe("mismatches per item in the ablation tests (default: the preset's: tiny 2, demo 3, cpu 5, else all; fewer is faster)"),
   patching: z.boolean().default(false).describe('also patch each selected head from matched into mismatched contexts and back (% of G restored)'),
 };
 
