@@ -212,5 +212,5 @@ export function headsStep(
 export function finalizeHeadRows(rows: readonly Record<string, unknown>[]): Record<string, unknown>[] {
   const num = (v: unknown) => (v === '' || v === null || v === undefined ? NaN : Number(v));
   const v = holmVerdictRows(rows.map((r) => ({ selection: String(r.selection), p: num(r.p), dG: num(r.dG), removed: num(r.removed), na: r.na ? String(r.na) : null })));
-  return rows.map((r, i) => ({ ...r, p_holm: p3(v[i]!.p_holm), grounding: v[i]!.grounding }));
+  return rows.map((r, i) => ({ ...r, p_holm: v[i]!.p_holm, grounding: v[i]!.grounding }));
 }
