@@ -6,7 +6,7 @@
  * grounded words and leave never-grounded words (about) unchanged.
  *
  *   npx tsx scripts/checks/synthetic-heads.ts [--run RUN] [--corpus DIR] [--step N|last] [--items all|corpus|template]
- *                                             [--rules r1,r2] [--ablation zero|mean] [--max_items N] [--all_steps]
+ *                                             [--rules r1,r2] [--ablation zero|mean] [--controls 10] [--max_mismatches 3] [--max_items N] [--all_steps]
  *
  * Without --run, a demo world is synthesised and a demo GPT-2 trained in a temporary directory
  * (a few minutes on 2 cores).
@@ -25,6 +25,7 @@ import { listCheckpoints, loadCheckpoint } from '../../src/train/checkpoint.js';
 import { getPreset, type RunConfig } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
 import { readJson } from '../../src/util/files.js';
+import { DEFAULT_HEAD_RULES } from '../../src/study/heads-step.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,7 +33,9 @@ const { values: args } = parseArgs({
     corpus: { type: 'string' },
     step: { type: 'string', default: 'last' },
     items: { type: 'string', default: 'all' },
-    rules: { type: 'string', default: 'ground_share>=0.5+floor:0.05,layer_flow_share>=0.3+floor:0.05,top:2:ground_enrichment,legacy' },
+    rules: { type: 'string', default: DEFAULT_HEAD_RULES.join(',') },
+    controls: { type: 'string', default: '10' },
+    max_mismatches: { type: 'string', default: '3' },
     ablation: { type: 'string', default: 'zero' },
     max_items: { type: 'string' },
     all_steps: { type: 'boolean', default: false },
@@ -85,12 +88,12 @@ async function main() {
     const ablation = args.ablation === 'mean' ? 'mean' : 'zero';
     const means = ablation === 'mean' ? meanHeadOutputs(model, Array.from({ length: 64 }, (_, k) => corpus.splits.train.subarray(k * cfg.train.context, (k + 1) * cfg.train.context))) : undefined;
     const sal = computeSaliency(model, items, { padId: corpus.padId });
-    const res = groundingHeads(model, items, sal.rows, { rules, ablation, means, padId: corpus.padId });
+    const res = groundingHeads(model, items, sal.rows, { rules, ablation, means, padId: corpus.padId, draws: Number(args.controls), maxMismatches: Number(args.max_mismatches) });
     const h = (x: HeadRef) => `L${x.layer + 1}H${x.head + 1}`;
     console.log(`\n== step ${c.step} (${((performance.now() - t0) / 1000).toFixed(1)} s; ${ablation} ablation; cross-fitted on word halves) ==`);
     const top = [...res.metrics].sort((a, b) => b.ground_share - a.ground_share).slice(0, 5);
     console.log(`top heads by ground-token share: ${top.map((m) => `${h(m)} ground ${m.ground_share.toFixed(2)} env ${m.env_share.toFixed(2)} enrich ${m.ground_enrichment.toFixed(1)}`).join('; ')}`);
-    const original = res.original;
+    const original = groundingSurprisal(model, items, [], { padId: corpus.padId });
     const byLevel = (G: Float64Array) => levels.map((l) => mean(items.map((_, i) => i).filter((i) => level.get(items[i]!.word) === l).map((i) => G[i]!)));
     for (const rule of res.sets.map((s) => s.rule)) {
       const set = res.sets.find((s) => s.rule === rule)!;
@@ -99,6 +102,7 @@ async function main() {
       console.log(`\n${rule}: selected ${selected.map(h).join(' ') || '-'}; grounding heads ${named.map((x) => `${h(x)} (ΔG ${x.test!.dG.toFixed(3)} vs ${x.test!.dG_control.toFixed(3)}, p_holm ${x.p_holm.toExponential(1)})`).join(' ') || 'none'}`);
       console.log(`  set test (pooled folds): ΔG ${set.test.dG.toFixed(3)} vs control ${set.test.dG_control.toFixed(3)}, p ${Number.isFinite(set.test.p) ? set.test.p.toExponential(1) : 'NA'}${set.test.na ? ` (NA: ${set.test.na})` : ''}`);
       if (!named.length) continue;
+      // G over every item (both halves) with the named heads ablated, all of each item's mismatches.
       const after = groundingSurprisal(model, items, headAblationHooks(model, named, { ablation, means }), { padId: corpus.padId });
       const draw = drawControlSets(named, model.nLayers, model.nHeads, { draws: 10, seed: 1 });
       const ctrl = draw.sets.map((s) => byLevel(groundingSurprisal(model, items, headAblationHooks(model, s, { ablation, means }), { padId: corpus.padId }).G));
