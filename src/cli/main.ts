@@ -14,6 +14,7 @@ const groups: Record<string, { summary: string; load: Loader }> = {
   import: { summary: 'import a Hugging Face checkpoint as a run', load: () => import('./commands/train.js') },
   eval: { summary: 'evaluate grounding (matched vs mismatched surprisal, G, tests, co-occurrence R²) of a run or study', load: () => import('./commands/eval.js') },
   analyze: { summary: 'mechanistic suite of a run or study: saliency flow, tuned lens, aggregate heads and ablation', load: () => import('./commands/analyze.js') },
+  explore: { summary: 'write a live explorer page that runs your checkpoints in the browser (no server)', load: () => import('./commands/explore.js') },
   report: { summary: 'write a study\'s self-contained HTML report', load: () => import('./commands/report.js') },
   reproduce: { summary: 'the whole study of a preset: corpus, training, evaluation, report (resumable, shardable)', load: () => import('./commands/reproduce.js') },
   visdial: { summary: 'visual dialog (VisDial, COCO): caption- and image-grounded corpora, image features', load: () => import('./commands/visdial.js') },

@@ -191,6 +191,16 @@ export class ReportBuilder {
     return this;
   }
 
+  /**
+   * A paragraph with a link to a file beside the report (a relative path: the report stays
+   * self-contained, following a link fetches nothing until the reader clicks it).
+   */
+  link(href: string, text: string, after = ''): this {
+    if (/^[a-z][a-z0-9+.-]*:|^\/\//i.test(href)) throw new Error(`report link ${href}: only relative paths to files beside the report are allowed`);
+    this.push(`<p><a href="${escapeHtml(href)}">${escapeHtml(text)}</a>${after ? ' ' + escapeHtml(after) : ''}</p>`);
+    return this;
+  }
+
   /** An SVG figure (from renderSvg) with a numbered caption. */
   figure(svg: string, caption: string, opts: { id?: string } = {}): this {
     assertSelfContainedSvg(svg);

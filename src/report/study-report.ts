@@ -5,6 +5,7 @@
  * The page is a list of sections, each a `StudyReportSection` with an order number. Built-in
  * sections, in page order:
  *   10 summary         headline table per architecture at the last checkpoint, what is not run yet
+ *   12 explorer        link to the live explorer (STUDY/explore/index.html) when one was written
  *   20 behaviour       matched vs mismatched surprisal over training, mean G over training
  *   30 cooccurrence    G and R² over training on two axes; G(v) against the best statistic
  *   40 words           per-word G at the last checkpoint
@@ -40,6 +41,7 @@ import { gainRow, surprisalOverTrainingChart, wordGainChart } from './study-figu
 import { fixedColumn, fixedOrNA, formatP, MODEL_COLUMN, pColumn } from './table-format.js';
 import { visualDialogSection } from './sections/visual-dialog.js';
 import { mechanisticSections } from './sections/mechanistic.js';
+import { explorerSection } from './sections/explorer.js';
 import { registerStudyReportSection, studyReportSections, type StudyReportContext, type StudyReportSection, type SyntheticTruth } from './sections/registry.js';
 
 export {
@@ -486,6 +488,8 @@ for (const s of [summarySection, behaviourSection, cooccurrenceSection, wordsSec
 registerStudyReportSection(visualDialogSection);
 // The mechanistic suite (report/sections/mechanistic.ts) fills the saliency, lens and heads slots.
 for (const s of mechanisticSections) registerStudyReportSection(s);
+// A link to STUDY/explore/index.html when `groundlab explore --study` wrote one.
+registerStudyReportSection(explorerSection);
 
 // ---------------------------------------------------------------------------------------------
 // Building the page
