@@ -713,7 +713,7 @@ export function applyVerdicts(heads: HeadTest[], opts: { alpha?: number; minRemo
  * an item (same length: a swap). recovery = Σ (mm − mm_patched) / Σ (mm − m): the share of G that
  * the head's matched output restores in mismatched contexts; reverse = Σ (m_patched − m) / Σ (mm − m):
  * the share its mismatched output removes from matched contexts (sums over items and the first M
- * mismatches, so items with G ≤ 0 weigh in without a ratio of their own). NaN when Σ G ≤ 0.
+ * mismatches, so items with G ≤ 0 weigh in without a ratio of their own). NaN when mean G < 0.01 nats.
  */
 export function headPatching(model: LanguageModel, items: readonly GroundingItem[], head: HeadRef, opts: { batchSize?: number; padId?: number } = {}): { recovery: number; reverse: number } {
   const name = headOutputHook(model, head.layer);
@@ -772,5 +772,7 @@ export function headPatching(model: LanguageModel, items: readonly GroundingItem
       removed += (mPatched[i]! - matched[i]!) / M;
     });
   }
-  return { recovery: gSum > 0 ? restored / gSum : NaN, reverse: gSum > 0 ? removed / gSum : NaN };
+  // A share of almost no G is noise: below 0.01 nats per item there is nothing to recover.
+  const some = gSum / items.length >= 0.01;
+  return { recovery: some ? restored / gSum : NaN, reverse: some ? removed / gSum : NaN };
 }

@@ -17,6 +17,7 @@ import {
   headAblationHooks,
   headMetrics,
   headOutputHook,
+  headPatching,
   type HeadRef,
   meanHeadOutputs,
   parseHeadRule,
@@ -149,6 +150,7 @@ describe('negative control: a model that reads the object but cannot ground', ()
     for (const s of res.sets) if (!s.test.na) expect(s.test.p).toBeGreaterThan(0.01);
     const legacy = res.sets.find((s) => s.rule.startsWith('legacy'))!;
     expect(legacy.heads.map(name)).toContain(name(PLANTED.scene));
+    expect(headPatching(model, items, PLANTED.grounding).recovery).toBeNaN(); // no G to recover
   });
 });
 
