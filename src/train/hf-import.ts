@@ -6,6 +6,8 @@
  * Name mapping for GPT-2: keys with or without the "transformer." prefix are accepted; the
  * causal-mask buffers (attn.bias, attn.masked_bias) are dropped; lm_head.weight must equal the
  * tied wte.weight when present (groundlab models tie embeddings).
+ * Mamba2ForCausalLM directories load as they are (groundlab's Mamba-2 uses Hugging Face's names),
+ * for the configurations groundlab implements (n_groups 1, no projection bias, tied embeddings).
  *
  * The run gets a run_config.json like a trained run's (preset "imported", seed 0, training
  * settings unused except `context`), so `eval grounding`, `analyze` and `report` accept it. With
@@ -51,6 +53,55 @@ function gpt2FromHf(cfg: HfGpt2Config, tensors: Map<string, Float32Array>) {
   return { arch: 'gpt2' as Arch, model, weights: renamed };
 }
 
+interface HfMamba2Config {
+  model_type?: string;
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  state_size: number;
+  expand: number;
+  head_dim: number;
+  num_heads?: number;
+  n_groups?: number;
+  conv_kernel: number;
+  chunk_size?: number;
+  layer_norm_epsilon?: number;
+  hidden_act?: string;
+  use_bias?: boolean;
+  use_conv_bias?: boolean;
+  rms_norm?: boolean;
+  tie_word_embeddings?: boolean;
+  groundlab_prefix_dim?: number;
+}
+
+/** Mamba2ForCausalLM: groundlab's Mamba-2 already uses its parameter names; only the subset it implements is accepted. */
+function mamba2FromHf(cfg: HfMamba2Config, tensors: Map<string, Float32Array>) {
+  const no = (what: string) => new UserError(`Mamba2ForCausalLM with ${what} is not supported (groundlab's Mamba-2: n_groups 1, no in/out projection bias, conv bias, gated RMSNorm, silu, tied embeddings)`);
+  if ((cfg.n_groups ?? 1) !== 1) throw no(`n_groups ${cfg.n_groups}`);
+  if (cfg.use_bias) throw no('use_bias true');
+  if (cfg.use_conv_bias === false) throw no('use_conv_bias false');
+  if (cfg.rms_norm === false) throw no('rms_norm false');
+  if (cfg.hidden_act && cfg.hidden_act !== 'silu') throw no(`hidden_act ${cfg.hidden_act}`);
+  if (cfg.num_heads !== undefined && cfg.num_heads * cfg.head_dim !== cfg.expand * cfg.hidden_size) throw new UserError(`config.json: num_heads ${cfg.num_heads} × head_dim ${cfg.head_dim} is not expand × hidden_size`);
+  const model = {
+    vocab_size: cfg.vocab_size,
+    hidden_size: cfg.hidden_size,
+    num_hidden_layers: cfg.num_hidden_layers,
+    state_size: cfg.state_size,
+    expand: cfg.expand,
+    head_dim: cfg.head_dim,
+    conv_kernel: cfg.conv_kernel,
+    chunk_size: cfg.chunk_size ?? 64,
+    layer_norm_epsilon: cfg.layer_norm_epsilon ?? 1e-5,
+    prefix_dim: cfg.groundlab_prefix_dim ?? 0,
+  };
+  const weights = new Map([...tensors].filter(([n]) => n !== 'lm_head.weight'));
+  const lm = tensors.get('lm_head.weight');
+  const emb = weights.get('backbone.embeddings.weight');
+  if (lm && emb && lm.some((v, i) => v !== emb[i])) throw new UserError('lm_head.weight differs from backbone.embeddings.weight: groundlab Mamba-2 models tie the input and output embeddings');
+  return { arch: 'mamba2' as Arch, model, weights };
+}
+
 export interface ImportResult {
   out: string;
   arch: Arch;
@@ -84,11 +135,12 @@ export function importHfCheckpoint(from: string, out: string, label = 'imported'
   const wPath = join(from, 'model.safetensors');
   if (!existsSync(cfgPath)) throw new UserError(`${from}: config.json is missing (expected a Hugging Face model directory)`);
   if (!existsSync(wPath)) throw new UserError(`${from}: model.safetensors is missing${existsSync(join(from, 'pytorch_model.bin')) ? ' (found pytorch_model.bin: convert it to safetensors first, e.g. with safetensors.torch.save_file)' : ''}`);
-  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as HfGpt2Config;
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { model_type?: string };
   const file = readSafetensors(wPath);
   const tensors = new Map([...file.tensors].filter(([, t]) => t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'BF16').map(([n, t]) => [n, toFloat32(t)]));
-  if (cfg.model_type !== 'gpt2') throw new UserError(`model_type "${cfg.model_type}" is not supported by import yet (supported: gpt2)`);
-  const { arch, model: modelCfg, weights } = gpt2FromHf(cfg, tensors);
+  if (cfg.model_type !== 'gpt2' && cfg.model_type !== 'mamba2') throw new UserError(`model_type "${cfg.model_type}" is not supported by import yet (supported: gpt2, mamba2)`);
+  const { arch, model: modelCfg, weights } = cfg.model_type === 'gpt2' ? gpt2FromHf(cfg as HfGpt2Config, tensors) : mamba2FromHf(cfg as HfMamba2Config, tensors);
+  const positions = 'n_positions' in modelCfg ? modelCfg.n_positions : Infinity;
   const corpus = opts.corpus ? loadCorpus(opts.corpus) : null;
   if (corpus && corpus.vocab.length !== modelCfg.vocab_size) throw new UserError(`${opts.corpus} has ${corpus.vocab.length} tokens but ${from}/config.json has vocab_size ${modelCfg.vocab_size}: pass the corpus whose vocabulary the model uses`);
   const model = createModel(arch, modelCfg);
@@ -97,8 +149,8 @@ export function importHfCheckpoint(from: string, out: string, label = 'imported'
   const meta = { arch, step: 0, seed: 0, label, model: modelCfg, corpus_hash: corpus?.hash ?? '' };
   const sha = saveCheckpoint(join(out, 'checkpoints', checkpointName(0)), model, meta);
   writeJson(join(out, 'config.json'), model.hfConfig());
-  const context = opts.context ?? Math.min(modelCfg.n_positions, 512);
-  if (context > modelCfg.n_positions) throw new UserError(`--context ${context} exceeds the model's n_positions ${modelCfg.n_positions}`);
+  const context = opts.context ?? Math.min(positions, 512);
+  if (context > positions) throw new UserError(`--context ${context} exceeds the model's n_positions ${positions}`);
   const runConfig: RunConfig & { imported_from: string } = {
     arch,
     label,
