@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Corpus, loadCorpus } from '../data/contract.js';
 import { listCheckpoints } from '../train/checkpoint.js';
+import { corpusMismatch } from '../train/hf-import.js';
 import type { RunConfig } from '../train/config.js';
 import type { RunManifest } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
@@ -42,9 +43,11 @@ export function readRunConfig(run: string): RunConfig {
 export function openRun(dir: string, opts: { corpus?: string } = {}): OpenRun {
   const config = readRunConfig(dir);
   const corpusDir = opts.corpus ?? config.corpus.dir;
+  if (!corpusDir) throw new UserError(`${dir} was imported without a corpus: pass --corpus CORPUS (the corpus whose vocabulary the model uses)`);
   if (!existsSync(join(corpusDir, 'vocab.json'))) throw new UserError(`the corpus of ${dir} is not at ${corpusDir}; pass --corpus DIR (the directory the run was trained on)`);
   const corpus = loadCorpus(corpusDir);
-  if (corpus.hash !== config.corpus.hash) throw new UserError(`${corpusDir} is not the corpus ${dir} was trained on (hash ${corpus.hash.slice(0, 12)} vs ${config.corpus.hash.slice(0, 12)} in run_config.json)`);
+  const mismatch = corpusMismatch(config, corpus, dir); // imported runs without a recorded corpus: the vocabulary size must match
+  if (mismatch) throw new UserError(mismatch);
   const manifest = existsSync(join(dir, 'manifest.json')) ? readJson<RunManifest>(join(dir, 'manifest.json')) : null;
   const hashed = new Map<string, string>();
   const sha = (c: Checkpoint) => {
