@@ -14,14 +14,15 @@
  *   resume/state.safetensors
  *   losses.csv             step, split, loss, lr, grad_norm, tokens_per_s, elapsed_s
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as E from '../engine/index.js';
 import { type Corpus, loadCorpus } from '../data/contract.js';
 import { createModel } from '../models/index.js';
 import type { Arch, LanguageModel } from '../models/types.js';
 import { UserError } from '../util/errors.js';
-import { ensureDir, parseCsv, readJson, toCsv, writeFileAtomic, writeJson } from '../util/files.js';
+import { withRunLock } from '../util/lock.js';
+import { appendLines, dropTornLine, ensureDir, parseCsv, readJson, toCsv, writeFileAtomic, writeJson } from '../util/files.js';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { codeVersion } from '../util/version.js';
@@ -118,8 +119,15 @@ function meanLoss(model: LanguageModel, batches: Batch[]): number {
   return count ? total / count : NaN;
 }
 
-/** Trains (or resumes, or skips if complete) one run. Returns its manifest. */
+/**
+ * Trains (or resumes, or skips if complete) one run. Returns its manifest. The run directory is
+ * locked (RUN/.groundlab.lock): a second writer is refused, naming the holder's pid.
+ */
 export async function train(opts: TrainOptions): Promise<RunManifest> {
+  return withRunLock(ensureDir(opts.out), 'train', () => trainLocked(opts));
+}
+
+async function trainLocked(opts: TrainOptions): Promise<RunManifest> {
   const corpus = loadCorpus(opts.corpus);
   const config = resolveRunConfig(opts, corpus);
   const out = ensureDir(opts.out);
@@ -173,9 +181,9 @@ export async function train(opts: TrainOptions): Promise<RunManifest> {
   }
   manifest.checkpoints = manifest.checkpoints.filter((c) => c.step <= step);
   // Keep only loss rows up to the resumed step (a killed process may have logged further).
-  const rows = existsSync(lossPath) ? parseCsv(readFileSync(lossPath, 'utf8')).filter((r) => r.step !== '' && Number(r.step) <= step && LOSS_COLUMNS.every((c) => c in r)) : [];
+  const rows = existsSync(lossPath) ? parseCsv(dropTornLine(readFileSync(lossPath, 'utf8'))).filter((r) => r.step !== '' && Number(r.step) <= step && LOSS_COLUMNS.every((c) => c in r)) : [];
   writeFileAtomic(lossPath, toCsv(rows, LOSS_COLUMNS));
-  const logRow = (r: Record<string, unknown>) => appendFileSync(lossPath, toCsv([r], LOSS_COLUMNS).split('\n')[1] + '\n');
+  const logRow = (r: Record<string, unknown>) => appendLines(lossPath, toCsv([r], LOSS_COLUMNS).split('\n')[1] + '\n');
   const writeManifest = () => writeJson(manifestPath, manifest);
   writeManifest();
 

@@ -1,7 +1,8 @@
 /** File helpers shared by every stage: atomic writes, hashes, tidy tables (CSV, JSONL). */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { UserError } from './errors.js';
 
 /** Writes a file so that readers see either the old or the new content, never a torn one (tmp + fsync + rename). */
 export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[]): void {
@@ -29,8 +30,28 @@ export function writeJson(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
+/** Parses a JSON file; a damaged one is a user error naming it (not a bare SyntaxError). */
 export function readJson<T = unknown>(path: string): T {
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new UserError(`${path} is not valid JSON (${(e as Error).message}); the file is damaged or truncated: restore it, or delete it and rerun the command that wrote it`);
+  }
+}
+
+/**
+ * Appends whole lines to a log-like output (losses.csv, eval tables). Not atomic by nature: a
+ * kill mid-append can leave a torn last line, so every reader of these files drops a last line
+ * without its newline (see dropTornLine) and resuming rewrites them atomically.
+ */
+export function appendLines(path: string, text: string): void {
+  appendFileSync(path, text);
+}
+
+/** Text up to its last newline: a line cut by a kill mid-append is dropped. */
+export function dropTornLine(text: string): string {
+  return text === '' || text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
 }
 
 export function sha256(data: string | Uint8Array): string {
@@ -53,6 +74,7 @@ export function sha256Dir(dir: string, filter: (name: string) => boolean = () =>
 }
 
 export function ensureDir(path: string): string {
+  if (existsSync(path) && !statSync(path).isDirectory()) throw new UserError(`${path} exists and is not a directory; choose another output path or move that file away`);
   mkdirSync(path, { recursive: true });
   return path;
 }
