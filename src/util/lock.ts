@@ -95,21 +95,34 @@ function createExclusive(path: string, content: string): boolean {
   }
 }
 
-/** Removes the lock at `path` if it still holds `staleRaw`, under the LOCK.break mutex. */
-function breakStale(path: string, staleRaw: string): void {
+/** Blocks the thread for ms milliseconds (tryLock is synchronous). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Tests widen the takeover's race window with GROUNDLAB_LOCK_RACE_MS: a pause between deciding a
+ * lock is stale and removing it, where a naive takeover lets two takers both win.
+ */
+const raceDelay = () => Number(process.env.GROUNDLAB_LOCK_RACE_MS ?? 0);
+
+/** Removes the lock at `path` if it still holds `staleRaw`, under the LOCK.break mutex; false if another taker holds the mutex. */
+function breakStale(path: string, staleRaw: string): boolean {
   const breakPath = `${path}.break`;
   const me = JSON.stringify(holderRecord('break'));
   if (!createExclusive(breakPath, me)) {
     const raw = readRaw(breakPath);
     const b = parseHolder(raw);
     if (b && isStale(b) && readRaw(breakPath) === raw) rmSync(breakPath, { force: true });
-    return; // someone else is taking over (or was killed doing so): compete again
+    return false; // someone else is taking over (or was killed doing so): compete again
   }
   try {
+    if (raceDelay()) sleepSync(raceDelay());
     if (readRaw(path) === staleRaw) unlinkSync(path);
   } finally {
     rmSync(breakPath, { force: true });
   }
+  return true;
 }
 
 function holderRecord(purpose: string): LockHolder {
@@ -140,7 +153,8 @@ export function tryLock(path: string, purpose: string): TryLock {
     held.set(path, depth + 1);
     return { ok: true, release: () => releaseLock(path) };
   }
-  for (let attempt = 0; attempt < 20; attempt++) {
+  const deadline = Date.now() + 10_000; // takeovers take microseconds; this only bounds pathological cases
+  while (Date.now() < deadline) {
     if (createExclusive(path, JSON.stringify(holderRecord(purpose)) + '\n')) {
       held.set(path, 1);
       installExitHook();
@@ -150,7 +164,7 @@ export function tryLock(path: string, purpose: string): TryLock {
     if (raw === null) continue; // released meanwhile
     const holder = parseHolder(raw);
     if (!holder || !isStale(holder)) return { ok: false, holder };
-    breakStale(path, raw);
+    if (!breakStale(path, raw)) sleepSync(2);
   }
   return { ok: false, holder: parseHolder(readRaw(path)) };
 }
