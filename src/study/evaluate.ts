@@ -26,6 +26,7 @@ import * as E from '../engine/index.js';
 import { loadItems, loadTargets, type TargetsFile } from '../data/contract.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { UserError } from '../util/errors.js';
+import { withRunLock } from '../util/lock.js';
 import { appendLines, dropTornLine, ensureDir, parseCsv, readJson, sha256, toCsv, writeFileAtomic, writeJson } from '../util/files.js';
 import { Progress } from '../util/progress.js';
 import { codeVersion } from '../util/version.js';
@@ -108,8 +109,12 @@ function appendRows(path: string, rows: Record<string, unknown>[], columns: stri
 
 const r6 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x);
 
-/** Evaluates (or resumes) the grounding of every checkpoint of a run. */
+/** Evaluates (or resumes) the grounding of every checkpoint of a run, under its run lock (RUN/.groundlab.lock: a second writer is refused by pid). */
 export async function evaluateRun(opts: EvalRunOptions): Promise<EvalRunResult> {
+  return withRunLock(opts.run, 'eval', () => evaluateRunLocked(opts));
+}
+
+async function evaluateRunLocked(opts: EvalRunOptions): Promise<EvalRunResult> {
   const opened = openRun(opts.run, { corpus: opts.corpus });
   const { dir: run, config: cfg, corpusDir, corpus, ident } = opened;
   const targets: TargetsFile = loadTargets(corpusDir);

@@ -35,6 +35,8 @@ import { archEntry } from '../models/index.js';
 import type { Arch, LanguageModel } from '../models/types.js';
 import { listCheckpoints, loadCheckpoint } from '../train/checkpoint.js';
 import { UserError } from '../util/errors.js';
+import { readSafetensorsHeader } from '../util/safetensors.js';
+import { withRunLock } from '../util/lock.js';
 import { ensureDir, readJson, sha256, toJsonl, writeCsv, writeFileAtomic, writeJson } from '../util/files.js';
 import { Progress } from '../util/progress.js';
 import { codeVersion } from '../util/version.js';
@@ -301,6 +303,10 @@ function defineStep<R>(
 
 /** Runs the mechanistic suite over the checkpoints of one run. */
 export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticRunResult> {
+  return withRunLock(opts.run, 'analyze', () => analyzeRunLocked(opts));
+}
+
+async function analyzeRunLocked(opts: MechanisticOptions): Promise<MechanisticRunResult> {
   const t0 = performance.now();
   const run = openRun(opts.run, { corpus: opts.corpus });
   const { config: cfg, corpus, corpusDir, ident } = run;
@@ -572,11 +578,17 @@ function lensStep(model: LanguageModel, items: MechItem[], corpus: Corpus, base:
   let klFirst: number[] = [];
   let klLast: number[] = [];
   if (cfg.steps > 0) {
-    // Reuse a lens file trained with the same settings against this very unembedding.
+    // Reuse a lens file trained with the same settings on this very checkpoint, with its training
+    // curve (kept in the file, so a run killed between the lens and its table part resumes to identical tables).
     if (!opts.force && existsSync(path)) {
       try {
         const l = TunedLens.load(path, model);
-        if (JSON.stringify(l.config) === JSON.stringify(cfg)) lens = l;
+        const meta = readSafetensorsHeader(path).metadata ?? {};
+        if (JSON.stringify(l.config) === JSON.stringify(cfg) && meta.checkpoint_sha256 === sha && meta.kl_train_first && meta.kl_train_last) {
+          lens = l;
+          klFirst = JSON.parse(meta.kl_train_first) as number[];
+          klLast = JSON.parse(meta.kl_train_last) as number[];
+        }
       } catch {
         lens = null;
       }
@@ -587,7 +599,7 @@ function lensStep(model: LanguageModel, items: MechItem[], corpus: Corpus, base:
       klFirst = trained.klFirst;
       klLast = trained.klLast;
       ensureDir(join(path, '..'));
-      lens.save(path, { checkpoint_sha256: sha, step: String(base.step) });
+      lens.save(path, { checkpoint_sha256: sha, step: String(base.step), kl_train_first: JSON.stringify(klFirst), kl_train_last: JSON.stringify(klLast) });
     }
   }
   const seconds = (performance.now() - t0) / 1000;

@@ -1,7 +1,7 @@
 /** File helpers shared by every stage: atomic writes, hashes, tidy tables (CSV, JSONL). */
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { appendFileSync, closeSync, fsyncSync, rmSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { UserError } from './errors.js';
 
 /** Writes a file so that readers see either the old or the new content, never a torn one (tmp + fsync + rename). */
@@ -23,6 +23,27 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8A
     closeSync(fd);
   }
   renameSync(tmp, path);
+  removeStaleTemps(path);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes PATH.tmp-PID files left by writers killed mid-write (their pid is gone): no debris after a resume. */
+function removeStaleTemps(path: string): void {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.tmp-`;
+  for (const n of readdirSync(dir)) {
+    if (!n.startsWith(prefix)) continue;
+    const pid = Number(n.slice(prefix.length));
+    if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) rmSync(join(dir, n), { force: true });
+  }
 }
 
 /** JSON with 2-space indentation and a trailing newline; keys keep insertion order (deterministic for our objects). */

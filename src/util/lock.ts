@@ -13,7 +13,7 @@
  * a lock and both win: only link() decides the winner. A LOCK.break left by a taker killed inside
  * that few-syscall window is itself removed when its own holder is dead.
  */
-import { linkSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from './errors.js';
@@ -189,6 +189,7 @@ export function describeHolder(h: LockHolder | null): string {
  * holder's pid (no waiting: two trainings of one run are a mistake, not a queue).
  */
 export async function withRunLock<T>(runDir: string, purpose: string, fn: () => Promise<T> | T): Promise<T> {
+  if (!existsSync(runDir)) return fn(); // not a run (yet): fn reports that by name
   const path = join(runDir, RUN_LOCK);
   const r = tryLock(path, purpose);
   if (!r.ok) {
