@@ -143,15 +143,27 @@ export function loadCheckpoint(path: string, records?: CheckpointRecords | null)
   return { model, meta, sha256: sha };
 }
 
-/** Checkpoint steps present in a run directory, ascending. */
-export function listCheckpoints(runDir: string): { step: number; path: string }[] {
+/**
+ * Checkpoint steps present in a run directory, ascending. Every checkpoint the run manifest lists
+ * is verified against its recorded sha256 (hashed once per process): a changed file is refused by
+ * name before any pipeline can reuse results cached for the original (pass verify: false to only list).
+ */
+export function listCheckpoints(runDir: string, opts: { verify?: boolean } = {}): { step: number; path: string }[] {
   const dir = join(runDir, 'checkpoints');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
+  const list = readdirSync(dir)
     .map((f) => /^step_(\d+)\.safetensors$/.exec(f))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ step: Number(m[1]), path: join(dir, m[0]) }))
     .sort((a, b) => a.step - b.step);
+  if (opts.verify ?? true) {
+    const manifestPath = join(runDir, 'manifest.json');
+    const records = existsSync(manifestPath) ? readJson<CheckpointRecords>(manifestPath) : null;
+    for (const c of list) {
+      if (records?.checkpoints?.some((r) => basename(r.file) === basename(c.path))) checkSha(c.path, cachedSha(c.path), records, manifestPath);
+    }
+  }
+  return list;
 }
 
 export interface ResumeState {
