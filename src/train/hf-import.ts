@@ -14,13 +14,13 @@
  * a corpus (the one whose vocabulary the model uses) its directory and hash are recorded and the
  * vocabulary sizes must agree; without, the hash is empty and those commands need --corpus.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadCorpus } from '../data/contract.js';
 import { createModel } from '../models/index.js';
 import type { Arch } from '../models/types.js';
 import { UserError } from '../util/errors.js';
-import { ensureDir, writeJson } from '../util/files.js';
+import { ensureDir, readJson, writeJson } from '../util/files.js';
 import { readSafetensors, toFloat32 } from '../util/safetensors.js';
 import { codeVersion } from '../util/version.js';
 import { checkpointName, saveCheckpoint } from './checkpoint.js';
@@ -135,7 +135,7 @@ export function importHfCheckpoint(from: string, out: string, label = 'imported'
   const wPath = join(from, 'model.safetensors');
   if (!existsSync(cfgPath)) throw new UserError(`${from}: config.json is missing (expected a Hugging Face model directory)`);
   if (!existsSync(wPath)) throw new UserError(`${from}: model.safetensors is missing${existsSync(join(from, 'pytorch_model.bin')) ? ' (found pytorch_model.bin: convert it to safetensors first, e.g. with safetensors.torch.save_file)' : ''}`);
-  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { model_type?: string };
+  const cfg = readJson<{ model_type?: string }>(cfgPath);
   const file = readSafetensors(wPath);
   const tensors = new Map([...file.tensors].filter(([, t]) => t.dtype === 'F32' || t.dtype === 'F16' || t.dtype === 'BF16').map(([n, t]) => [n, toFloat32(t)]));
   if (cfg.model_type !== 'gpt2' && cfg.model_type !== 'mamba2') throw new UserError(`model_type "${cfg.model_type}" is not supported by import yet (supported: gpt2, mamba2)`);

@@ -124,11 +124,11 @@ function meanLoss(model: LanguageModel, batches: Batch[]): number {
  * locked (RUN/.groundlab.lock): a second writer is refused, naming the holder's pid.
  */
 export async function train(opts: TrainOptions): Promise<RunManifest> {
-  return withRunLock(ensureDir(opts.out), 'train', () => trainLocked(opts));
+  const corpus = loadCorpus(opts.corpus); // before creating --out: a wrong corpus leaves nothing behind
+  return withRunLock(ensureDir(opts.out), 'train', () => trainLocked(opts, corpus));
 }
 
-async function trainLocked(opts: TrainOptions): Promise<RunManifest> {
-  const corpus = loadCorpus(opts.corpus);
+async function trainLocked(opts: TrainOptions, corpus: Corpus): Promise<RunManifest> {
   const config = resolveRunConfig(opts, corpus);
   const out = ensureDir(opts.out);
   const cfgPath = join(out, 'run_config.json');

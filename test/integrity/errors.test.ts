@@ -57,3 +57,16 @@ describe('error reporting', () => {
     expect(r.err).toEqual([`groundlab train: ${file} exists and is not a directory; choose another output path or move that file away`]);
   });
 });
+
+describe('damaged corpus files', () => {
+  it('vocab.json and items.jsonl damage: user errors naming the file (and line)', async () => {
+    const { writeToyCorpus } = await import('../helpers/toy-corpus.js');
+    const { loadCorpus, loadItems } = await import('../../src/data/contract.js');
+    const dir = writeToyCorpus();
+    writeFileSync(join(dir, 'vocab.json'), '["<pad>", "<unk"');
+    expect(() => loadCorpus(dir)).toThrow(new RegExp(`${join(dir, 'vocab.json')} is not valid JSON`));
+    writeFileSync(join(dir, 'items.jsonl'), '{"id": 1}\n{"id": 2\n');
+    expect(() => loadItems(dir)).toThrow(UserError);
+    expect(() => loadItems(dir)).toThrow(`${join(dir, 'items.jsonl')}:2 is not valid JSON`);
+  });
+});
