@@ -142,6 +142,21 @@ describe('checkpoint integrity', () => {
     expect(sha256File(listCheckpoints(out).pop()!.path)).toBe(sha256File(listCheckpoints(run).pop()!.path));
   });
 
+  it('a kill between the state and the manifest writes never loses a checkpoint from the manifest', async () => {
+    const out = tmp('order');
+    const opts = { ...base, out, train: { steps: 40, checkpoints: 'list:0,20,40', state_every: 10 } };
+    await train({ ...opts, stopAfter: 20 }); // state and checkpoint at step 20, then "killed"
+    // The window of the old write order: the state at step 20 saved, the manifest not yet.
+    const manifestPath = join(out, 'manifest.json');
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    m.checkpoints = m.checkpoints.filter((c: { step: number }) => c.step < 20);
+    writeFileSync(manifestPath, JSON.stringify(m));
+    const done = await train(opts);
+    // Mutation check: without the reconciliation on resume, step 20 stays missing here.
+    expect(done.checkpoints.map((c) => c.step)).toEqual([0, 20, 40]);
+    expect(done.checkpoints[1]!.sha256).toBe(sha256File(join(out, 'checkpoints', 'step_000020.safetensors')));
+  });
+
   it('--out naming an existing file is a user error', async () => {
     const file = join(tmp('file'), 'not-a-dir');
     writeFileSync(file, 'x');
