@@ -15,7 +15,7 @@
  */
 import { existsSync, linkSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UserError } from './errors.js';
 
 export interface LockHolder {
@@ -147,7 +147,8 @@ function installExitHook(): void {
 export type TryLock = { ok: true; release: () => void } | { ok: false; holder: LockHolder | null };
 
 /** One attempt to take the lock (taking over a stale one). */
-export function tryLock(path: string, purpose: string): TryLock {
+export function tryLock(pathIn: string, purpose: string): TryLock {
+  const path = resolve(pathIn); // one key per file however it is spelled
   const depth = held.get(path);
   if (depth) {
     held.set(path, depth + 1);

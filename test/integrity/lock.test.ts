@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isStale, processStartTime, RUN_LOCK, tryLock, withRunLock } from '../../src/util/lock.js';
 
@@ -34,6 +34,8 @@ describe('run lock', () => {
     // Holder killed (kill -9): the lock is stale and taken over.
     await new Promise((r) => setTimeout(r, 100));
     expect(await withRunLock(dir, 'train', () => withRunLock(dir, 'eval', () => 'nested'))).toBe('nested');
+    // The same directory spelled differently is the same lock (re-entrant, not a refusal of ourselves).
+    expect(await withRunLock(dir, 'train', () => withRunLock(join(dir, '.', '..', basename(dir)), 'eval', () => 'same'))).toBe('same');
     expect(existsSync(join(dir, RUN_LOCK))).toBe(false); // released
   });
 
