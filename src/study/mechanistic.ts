@@ -301,7 +301,7 @@ function defineStep<R>(
   };
 }
 
-/** Runs the mechanistic suite over the checkpoints of one run. */
+/** Runs the mechanistic suite over the checkpoints of one run, under its run lock (RUN/.groundlab.lock). */
 export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticRunResult> {
   return withRunLock(opts.run, 'analyze', () => analyzeRunLocked(opts));
 }
