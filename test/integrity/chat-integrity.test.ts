@@ -57,6 +57,28 @@ describe('invalid UTF-8', () => {
   });
 });
 
+describe('corpus build prints its diagnostics', () => {
+  it('one stderr line per bad line, with file and line', async () => {
+    const { cpSync, readFileSync } = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
+    const { main } = await import('../../src/cli/main.js');
+    const { vi } = await import('vitest');
+    const dir = mkdtempSync(join(tmpdir(), 'gl-diag-'));
+    cpSync(fileURLToPath(new URL('../fixtures/chat/mini', import.meta.url)), join(dir, 'mini'), { recursive: true });
+    writeFileSync(join(dir, 'mini', 'zz-bad.cha'), cat(HEADER, '*MOT:\tlo', [0xff], 'ok at the ball .\n@End\n'));
+    writeFileSync(join(dir, 'w.txt'), 'ball\ncup\nduck\nbook\n');
+    const err: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    const code = await main(['corpus', 'build', join(dir, 'mini'), '--out', join(dir, 'out'), '--targets', join(dir, 'w.txt'), '--quiet']);
+    spy.mockRestore();
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    expect(err.join('')).toContain('warning: mini/zz-bad.cha:7: invalid-utf8: not valid UTF-8 (byte 0xff at byte 9 of the line)');
+    expect(readFileSync(join(dir, 'out', 'diagnostics.jsonl'), 'utf8')).toContain('"line":7,"code":"invalid-utf8"');
+  });
+});
+
 describe('%act tiers', () => {
   it('a repeated %act on one utterance: both are read (with a duplicate-tier diagnostic)', () => {
     const { t, diags } = read(enc(HEADER + '*MOT:\tlook at the ball .\n%act:\tMOT rolls ball\n%act:\tCHI catches duck\n@End\n'));
