@@ -11,6 +11,7 @@ import { toJsonl, writeJson } from '../util/files.js';
 import { Progress } from '../util/progress.js';
 import { codeVersion, packageRoot } from '../util/version.js';
 import { DiagnosticSink, type Diagnostic } from './chat/diagnostics.js';
+import { requireNonEmptyItems } from './nonempty.js';
 import { DOC, envToken, lanToken, SPLITS, UNK, type EvalItem, type SplitName, type TargetsFile } from './contract.js';
 import { contractFiles, diagnosticSummary, jsonText, paperTargetCoverage, parseOptions, seededSplit, SplitEncoder, splitTotal, writeCorpusFiles } from './corpus-common.js';
 import { collectInputs } from './input.js';
@@ -172,6 +173,14 @@ function corpusStats(transcripts: readonly Transcript[], diagsByFile: Map<string
   return Object.fromEntries(Object.entries(per).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
+/** The first diagnostics (errors first) in one line: what a user needs when nothing could be read. */
+export function diagnosticDigest(diagnostics: readonly Diagnostic[], max = 4): string {
+  const rank = (d: Diagnostic) => (d.severity === 'error' ? 0 : d.severity === 'warning' ? 1 : 2);
+  const shown = [...diagnostics].sort((a, b) => rank(a) - rank(b)).slice(0, max);
+  const text = shown.map((d) => `${d.file}${d.line ? `:${d.line}` : ''}: ${d.code}: ${d.message}`).join('; ');
+  return diagnostics.length > max ? `${text}; and ${diagnostics.length - max} more` : text || 'no diagnostics';
+}
+
 /** Builds a corpus directory from CHAT inputs. Throws UserError on bad options or inputs; bad data only yields diagnostics. */
 export async function buildCorpus(input: BuildOptionsInput, extras: BuildExtras = {}): Promise<BuildResult> {
   const opts = parseOptions(BuildOptionsSchema, input, 'corpus');
@@ -194,7 +203,7 @@ export async function buildCorpus(input: BuildOptionsInput, extras: BuildExtras 
     progress.tick();
   }
   progress.done(`${transcripts.length} transcripts`);
-  if (transcripts.length === 0) throw new UserError('no transcript could be read (see the diagnostics)');
+  if (transcripts.length === 0) throw new UserError(`no transcript could be read: ${diagnosticDigest(diagnostics)}; fix or replace these files`);
 
   // 2. Split by transcript; count the training split; choose targets; build the vocabulary.
   const splits = splitTranscripts(transcripts, opts.split, opts.seed);
@@ -227,6 +236,8 @@ export async function buildCorpus(input: BuildOptionsInput, extras: BuildExtras 
     items.push(...templateItems(readTemplates(path), chosen.targets, opts, opts.env, opts.clean.lowercase, opts.seed, enc, sink));
     diagnostics.push(...sink.items);
   }
+
+  requireNonEmptyItems(items, `corpus ${opts.out}`, `${chosen.targets.length} target words, but no test-split utterance (${splits.test.length} transcripts) gave an item${opts.templates ? ' and no template matched a target' : ''}; give more data, a larger test share (--split), or --templates`);
 
   // 5. Statistics and outputs.
   const diagsByFile = new Map<string, number>();

@@ -14,8 +14,8 @@
  * jobs are trained and evaluated (see study.ts); the report then covers whatever is present.
  * Concurrent shards share the corpus: the first one builds it under a lock file, the others wait.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync } from 'node:fs';
+import { withWaitingLock } from '../util/lock.js';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { buildCorpus } from '../data/build.js';
 import { loadCorpus } from '../data/contract.js';
@@ -99,48 +99,6 @@ function findShared(rel: string): string | null {
   return null;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Runs fn under an exclusive lock file; waits (polling) while another live process holds it. */
-async function withLock<T>(path: string, fn: () => Promise<T>, log: (s: string) => void, timeoutMs = 60 * 60 * 1000): Promise<T> {
-  const start = Date.now();
-  let announced = false;
-  for (;;) {
-    try {
-      writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), started_at: new Date().toISOString() }), { flag: 'wx' });
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let holder: { pid: number; host: string } | null = null;
-      try {
-        holder = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; host: string };
-      } catch {
-        holder = null;
-      }
-      if (holder && holder.host === hostname() && !pidAlive(holder.pid)) {
-        rmSync(path, { force: true }); // stale lock of a killed process on this machine
-        continue;
-      }
-      if (Date.now() - start > timeoutMs) throw new UserError(`${path} is held by ${holder ? `pid ${holder.pid} on ${holder.host}` : 'another process'}; delete it if no build is running`);
-      if (!announced) log(`waiting for ${holder ? `pid ${holder.pid} on ${holder.host}` : 'another process'} to finish building the corpus (${path})`);
-      announced = true;
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(path, { force: true });
-  }
-}
-
 const corpusComplete = (dir: string) => existsSync(join(dir, 'manifest.json')) && existsSync(join(dir, 'vocab.json'));
 
 /** Builds (or finds) the study's corpus; returns the study file (created or updated). */
@@ -157,7 +115,7 @@ async function ensureCorpus(dir: string, preset: Preset, opts: ReproduceOptions,
     const cdir = isAbsolute(existing.corpus.dir) ? existing.corpus.dir : resolve(dir, existing.corpus.dir);
     if (corpusComplete(cdir)) return existing.corpus;
   }
-  return withLock(join(dir, 'corpus.lock'), async () => {
+  return withWaitingLock(join(dir, 'corpus.lock'), 'corpus build', async () => {
     if (corpusComplete(paths.corpus)) {
       const prev = readStudy(dir);
       if (prev) return prev.corpus;
@@ -181,7 +139,7 @@ async function ensureCorpus(dir: string, preset: Preset, opts: ReproduceOptions,
     log(`building the CHILDES corpus from ${inputs.join(', ')} in ${paths.corpus}`);
     await buildCorpus({ ...options, childes: inputs.map((p) => resolve(p)), out: paths.corpus, quiet: opts.quiet });
     return { source: 'childes' as const, dir: 'corpus', inputs: inputs.map((p) => resolve(p)), options, hash: loadCorpus(paths.corpus).hash };
-  }, log);
+  }, { log });
 }
 
 /** Runs the whole study of a preset (or the stages and shard asked for). */
