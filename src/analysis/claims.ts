@@ -23,6 +23,7 @@
  *            without those columns the verdict is `inconclusive` with the reason.
  */
 import { mean, standardError, studentTCdf } from './stats.js';
+import { groupBy } from '../util/collections.js';
 
 /** A parsed row of a study table (numbers as numbers; NA as NaN or ''). */
 export type SummaryRow = Record<string, string | number>;
@@ -353,17 +354,6 @@ export function claim4Verdict(heads: readonly SummaryRow[], _intervention: reado
 // ---------------------------------------------------------------------------------------------
 // The scorecard
 // ---------------------------------------------------------------------------------------------
-
-function groupBy<T>(rows: readonly T[], k: (r: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const r of rows) {
-    const kk = k(r);
-    const g = m.get(kk);
-    if (g) g.push(r);
-    else m.set(kk, [r]);
-  }
-  return m;
-}
 
 /** Every claim's verdict per (label, items) found in the grounding table. */
 export function computeClaims(t: ClaimTables): ClaimRow[] {

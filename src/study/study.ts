@@ -55,6 +55,7 @@ import {
 } from './tables.js';
 import { summariseGains } from '../analysis/grounding.js';
 import { mean, oneSampleTTest, pairedTTest, standardError } from '../analysis/stats.js';
+import { groupBy } from '../util/collections.js';
 
 export const STUDY_FILE = 'study.json';
 
@@ -248,17 +249,6 @@ export const STUDY_R2_COLUMNS = ['label', 'arch', 'items', 'step', 'statistic', 
 export const RUNS_COLUMNS = ['label', 'arch', 'seed', 'run', 'status', 'parameters', 'last_checkpoint', 'checkpoints', 'evaluated_checkpoints', 'train_seconds', 'code_version', 'corpus_hash'];
 
 const se = (xs: number[]) => (xs.length >= 2 ? standardError(xs) : NaN);
-
-function groupBy<T>(rows: readonly T[], key: (r: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const r of rows) {
-    const k = key(r);
-    const g = m.get(k);
-    if (g) g.push(r);
-    else m.set(k, [r]);
-  }
-  return m;
-}
 
 /** Reads every run's evaluation tables and writes the study-level CSVs in STUDY/eval. */
 export function aggregateStudy(dir: string, opts: { bootstrapSeed?: number; iterations?: number } = {}): StudyAggregate {

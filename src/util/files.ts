@@ -26,7 +26,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8A
   removeStaleTemps(path);
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this id exists (EPERM: it exists but belongs to another user). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

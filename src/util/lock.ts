@@ -17,6 +17,7 @@ import { existsSync, linkSync, readFileSync, rmSync, unlinkSync, writeFileSync }
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UserError } from './errors.js';
+import { pidAlive } from './files.js';
 
 export interface LockHolder {
   pid: number;
@@ -39,15 +40,6 @@ export function processStartTime(pid: number): number | null {
     return Number.isFinite(v) ? v : null;
   } catch {
     return null;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

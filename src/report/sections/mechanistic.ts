@@ -19,6 +19,7 @@ import { heatmap, headGrid, layerCurvesChart, lineBandChart } from '../charts.js
 import { parseTaggedToken, type Row, type TableColumn } from '../html.js';
 import type { StudyReportContext, StudyReportSection } from './registry.js';
 import { fixedColumn, fixedOrNA, MODEL_COLUMN, pColumn } from '../table-format.js';
+import { groupBy } from '../../util/collections.js';
 
 /** p-values in this part of the report get no digits after the point in exponent notation (1e-14). */
 const pCol = (key: string, label: string): TableColumn => pColumn(key, label, 0);
@@ -353,7 +354,7 @@ const headsSection: StudyReportSection = {
     }
     // How many heads each rule selects and how many pass the causal test, per checkpoint (first seed's names).
     const counts: Row[] = [];
-    for (const [, rows] of groupRows(agg.heads.filter((r) => labels.includes(String(r.label))), (r) => `${r.label}|${r.selection}|${r.step}`)) {
+    for (const [, rows] of groupBy(agg.heads.filter((r) => labels.includes(String(r.label))), (r) => `${r.label}|${r.selection}|${r.step}`)) {
       const r0 = rows[0]!;
       const seedList = [...new Set(rows.map((r) => r.seed as number))].sort((x, y) => x - y);
       const per = (f: (r: Row) => boolean) => seedList.map((s) => rows.filter((r) => r.seed === s && f(r)).length);
@@ -420,17 +421,6 @@ const headsSection: StudyReportSection = {
     }
   },
 };
-
-function groupRows(rows: Row[], key: (r: Row) => string): Map<string, Row[]> {
-  const m = new Map<string, Row[]>();
-  for (const r of rows) {
-    const k = key(r);
-    const g = m.get(k);
-    if (g) g.push(r);
-    else m.set(k, [r]);
-  }
-  return m;
-}
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : NaN);
 
