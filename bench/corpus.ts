@@ -1,6 +1,6 @@
 /**
  * Corpus benchmark (issue 4): build the corpus from all of ../shared/data/childes (about 230k
- * utterances; CDI targets, paper templates) and print wall time and peak memory; then the default
+ * utterances; CDI targets, our templates) and print wall time and peak memory; then the default
  * synthetic world. Target: under 20 s and under 1 GiB on 2 cores.
  * Run: npx tsx bench/corpus.ts
  */
@@ -21,13 +21,13 @@ try {
     childes: [join(DATA, 'childes')],
     out: join(work, 'childes'),
     cdi: join(DATA, 'cdi', 'English_American_WS.csv'),
-    templates: 'paper',
+    templates: 'ours',
     quiet: true,
   });
   const childesSeconds = (performance.now() - t0) / 1000;
   const childesPeak = peakMiB();
   const s = r.stats;
-  console.log('corpus build, all of ../shared/data/childes (CDI targets, paper templates)');
+  console.log('corpus build, all of ../shared/data/childes (CDI targets, our templates)');
   console.log(`  ${s.transcripts} transcripts, ${s.utterances} utterances, ${s.env_tokens + s.lan_tokens} ENV+LAN tokens, vocabulary ${s.vocab_size}`);
   console.log(`  ${r.targets.words.length} targets, ${r.items} items, ${r.diagnostics} diagnostics`);
   console.log(`  wall time ${childesSeconds.toFixed(2)} s (target < 20 s) · peak RSS ${childesPeak.toFixed(0)} MiB (target < 1024 MiB)`);

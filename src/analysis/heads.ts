@@ -87,24 +87,29 @@ export function itemSurprisal(model: LanguageModel, items: readonly SurprisalIte
   return out;
 }
 
-/** Random control sets: `draws` sets of |heads| heads from the others (uniform, or same layers). */
+/**
+ * Random control sets: `draws` sets of |heads| heads from the others (uniform, or layer-matched:
+ * each from its selected head's layer, else from the nearest layer with heads left). None (NA)
+ * when fewer other heads exist than were selected: a smaller control is never used.
+ */
 export function controlHeadSets(heads: readonly HeadRef[], nLayers: number, nHeads: number, opts: { draws?: number; seed?: number; layerMatched?: boolean } = {}): HeadRef[][] {
   const draws = opts.draws ?? 20;
   const rng = new Rng(opts.seed ?? 0);
   const chosen = new Set(heads.map((h) => `${h.layer}/${h.head}`));
   const others: HeadRef[] = [];
   for (let l = 0; l < nLayers; l++) for (let h = 0; h < nHeads; h++) if (!chosen.has(`${l}/${h}`)) others.push({ layer: l, head: h });
+  if (others.length < heads.length) return [];
   const sets: HeadRef[][] = [];
   for (let d = 0; d < draws; d++) {
     if (!opts.layerMatched) {
-      sets.push(rng.sample(others, Math.min(heads.length, others.length)));
+      sets.push(rng.sample(others, heads.length));
       continue;
     }
     const set: HeadRef[] = [];
     for (const h of heads) {
-      const pool = others.filter((o) => o.layer === h.layer && !set.some((s) => s.layer === o.layer && s.head === o.head));
-      const from = pool.length ? pool : others.filter((o) => !set.some((s) => s.layer === o.layer && s.head === o.head));
-      set.push(rng.pick(from));
+      const left = others.filter((o) => !set.some((s) => s.layer === o.layer && s.head === o.head));
+      const dist = Math.min(...left.map((o) => Math.abs(o.layer - h.layer)));
+      set.push(rng.pick(left.filter((o) => Math.abs(o.layer - h.layer) === dist)));
     }
     sets.push(set);
   }
@@ -122,7 +127,7 @@ export interface InterventionResult {
   tStatistic: number;
   pValue: number;
   wilcoxonP: number;
-  /** Control draws run, and heads per draw (fewer than |heads| when not enough other heads exist). */
+  /** Control draws run (0: NA, fewer other heads than selected), and heads per draw. */
   controlSets: number;
   controlSize: number;
   perItem: { original: Float64Array; intervened: Float64Array; control: Float64Array };
@@ -137,7 +142,7 @@ export function interventionTest(model: LanguageModel, items: readonly Surprisal
   const original = itemSurprisal(model, items, [], opts);
   const intervened = heads.length ? itemSurprisal(model, items, ablationHooks(model, heads), opts) : original.slice();
   const others = model.nLayers * model.nHeads - heads.length;
-  const sets = heads.length && others > 0 ? controlHeadSets(heads, model.nLayers, model.nHeads, opts) : [];
+  const sets = heads.length && others >= heads.length ? controlHeadSets(heads, model.nLayers, model.nHeads, opts) : [];
   const control = new Float64Array(items.length).fill(sets.length ? 0 : NaN);
   for (const set of sets) {
     const s = itemSurprisal(model, items, ablationHooks(model, set), opts);

@@ -42,6 +42,39 @@ export interface LensTrainConfig {
    * sequences; only the lens read-outs, the costly [rows × V] part, are subsampled.
    */
   rows?: number;
+  /**
+   * Early stopping (issue 14): every `evalEvery` updates the validation KL(final ‖ lens) summed over
+   * the trained layers is measured on held-out windows; training stops when it has not improved by
+   * a relative `minDelta` for `patience` evaluations in a row (a plateau), or at `steps` (the cap).
+   * Absent or 0: a fixed budget of `steps` updates (the behaviour before issue 14).
+   */
+  patience?: number;
+  evalEvery?: number;
+  /** Relative improvement that counts (default 0.01 = 1%). */
+  minDelta?: number;
+  /**
+   * Absolute improvement (nats per position) below which no gain counts, whatever minDelta says
+   * (default 1e-3): a lens already within a thousandth of a nat of the model's output has converged
+   * even if its KL still halves.
+   */
+  minDeltaAbs?: number;
+  /** Validation windows per evaluation (default 8, context min(64, context)). */
+  valWindows?: number;
+}
+
+/** Per-layer convergence of a lens trained with early stopping. */
+export interface LensFit {
+  /** Updates actually made. */
+  stepsRun: number;
+  stopReason: 'plateau' | 'cap' | 'fixed budget';
+  /** Validation KL per layer at each evaluation (step, kl[]). */
+  history: { step: number; kl: number[] }[];
+  /**
+   * Per layer: the layer's own validation KL improved by less than minDelta (relative) over the
+   * last `patience` evaluations. The identity last layer is exact and counts as converged; without
+   * early stopping nothing is known and every entry is null.
+   */
+  converged: (boolean | null)[];
 }
 
 export const defaultLensConfig: LensTrainConfig = { steps: 300, batchSize: 8, context: 128, lr: 5e-4, warmup: 50, seed: 1, rows: 0 };
@@ -136,7 +169,7 @@ export function residualHookNames(model: LanguageModel): string[] {
  * Trains the tuned lens of every layer on training sequences (base model frozen). Returns the
  * lens and the mean KL(final ‖ lens) per layer at the start and the end of training.
  */
-export function trainTunedLens(model: LanguageModel, trainTokens: Uint32Array, config: LensTrainConfig = defaultLensConfig, opts: { quiet?: boolean; label?: string } = {}) {
+export function trainTunedLens(model: LanguageModel, trainTokens: Uint32Array, config: LensTrainConfig = defaultLensConfig, opts: { quiet?: boolean; label?: string; valTokens?: Uint32Array } = {}) {
   const lens = TunedLens.forModel(model, config);
   const L = model.nLayers;
   const opt = new AdamW(lens.params, { lr: config.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
@@ -150,7 +183,29 @@ export function trainTunedLens(model: LanguageModel, trainTokens: Uint32Array, c
   const bar = new Progress({ total: config.steps, label: opts.label ?? 'tuned lens', unit: 'steps', quiet: opts.quiet });
   const total = config.batchSize * config.context;
   const nRows = config.rows && config.rows > 0 && config.rows < total ? config.rows : total;
+  const early = (config.patience ?? 0) > 0 && opts.valTokens !== undefined && opts.valTokens.length > 4;
+  const evalEvery = Math.max(1, config.evalEvery ?? 25);
+  const minDelta = config.minDelta ?? 0.01;
+  const minDeltaAbs = config.minDeltaAbs ?? 1e-3;
+  const patience = config.patience ?? 0;
+  const valCtx = Math.min(64, config.context);
+  const history: { step: number; kl: number[] }[] = [];
+  const trained = (kl: number[]) => kl.slice(0, L > 1 ? L - 1 : L).reduce((a, b) => a + b, 0);
+  let best = Infinity;
+  let stale = 0;
+  let stepsRun = 0;
+  let stopReason: LensFit['stopReason'] = early ? 'cap' : 'fixed budget';
+  const validate = (step: number) => {
+    const kl = lensKL(model, lens, opts.valTokens!, { windows: config.valWindows ?? 8, context: valCtx });
+    history.push({ step, kl });
+    const total = trained(kl);
+    if (best === Infinity || best - total > Math.max(minDelta * best, minDeltaAbs)) {
+      best = total;
+      stale = 0;
+    } else stale++;
+  };
   try {
+    if (early) validate(0);
     for (let step = 0; step < config.steps; step++) {
       const batch = sampler.batch(step);
       const rows = nRows < total ? sampleRows(total, nRows, deriveSeed(config.seed, 'lens-rows', step)) : undefined;
@@ -184,14 +239,40 @@ export function trainTunedLens(model: LanguageModel, trainTokens: Uint32Array, c
       klLast = kl;
       if (kl.some((v) => !Number.isFinite(v))) throw new Error(`tuned lens training diverged at step ${step} (KL ${kl.join(', ')})`);
       opt.update(learningRate(schedule, step));
+      stepsRun = step + 1;
       bar.update(step + 1, `KL(last layer) ${kl[L - 1]!.toFixed(3)} · KL(layer 1) ${kl[0]!.toFixed(3)}`);
+      if (early && stepsRun % evalEvery === 0) {
+        validate(stepsRun);
+        if (stale >= patience) {
+          stopReason = 'plateau';
+          break;
+        }
+      }
     }
+    if (early && history[history.length - 1]!.step !== stepsRun) validate(stepsRun);
   } finally {
     let i = 0;
     for (const p of model.params.params.values()) p.requiresGrad = wasTrainable[i++]!;
   }
   bar.done();
-  return { lens, klFirst, klLast };
+  const fit: LensFit = { stepsRun, stopReason, history, converged: layerConvergence(history, L, patience, minDelta, early, minDeltaAbs) };
+  return { lens, klFirst, klLast, fit };
+}
+
+/**
+ * A layer converged when its validation KL over the last `patience` evaluations improved by no more
+ * than minDelta relative to where that window started, or than minDeltaAbs nats (a per-layer plateau). Fewer evaluations than
+ * patience + 1: not converged. The last layer (identity lens, exact) always counts as converged.
+ */
+export function layerConvergence(history: readonly { step: number; kl: number[] }[], L: number, patience: number, minDelta: number, early = true, minDeltaAbs = 0): (boolean | null)[] {
+  return Array.from({ length: L }, (_, l) => {
+    if (l === L - 1 && L > 1) return true;
+    if (!early) return null;
+    if (history.length < patience + 1) return false;
+    const start = history[history.length - 1 - patience]!.kl[l]!;
+    const end = history[history.length - 1]!.kl[l]!;
+    return start - end <= Math.max(minDelta * start, minDeltaAbs);
+  });
 }
 
 export type LensItem = ContextItem;

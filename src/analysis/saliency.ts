@@ -9,6 +9,8 @@
  * Only the prediction row (query = last position) enters the ENV statistics:
  *   env_flow  = mean over ENV positions j of S[last, j]
  *   env_share = Σ_{j ∈ ENV} S[last, j] / Σ_j S[last, j]
+ * and the same over the ground token v<ENV> alone (the item's swap positions), when given:
+ *   ground_flow, ground_share (a head can read the scene line without reading its referent).
  * The LSTM has no attention: its saliency is gradient × input on each layer's input,
  * s_j = |Σ_d x_j,d · ∂L/∂x_j,d| at position j, and the same ENV statistics over positions.
  *
@@ -22,6 +24,8 @@ import { type ContextItem, type PaddedBatch, paddedBatches } from './batches.js'
 
 export interface SaliencyItem extends ContextItem {
   envPositions: readonly number[];
+  /** Positions of the ground token v<ENV> (the swap positions); none: ground statistics are 0. */
+  groundPositions?: readonly number[];
 }
 
 /** One (item, layer, head) of the prediction row. head = -1 is the layer flow I_l (or the LSTM's layer). */
@@ -31,6 +35,9 @@ export interface HeadSaliency {
   head: number;
   envFlow: number;
   envShare: number;
+  /** The same over the ground token's positions only (0 when the item has none). */
+  groundFlow: number;
+  groundShare: number;
   /** Σ_j of the prediction row (all positions). */
   rowTotal: number;
 }
@@ -132,12 +139,20 @@ export function meanHeadSaliency(rows: readonly HeadSaliency[]): MeanHeadSalienc
   return [...acc.values()].map((a) => ({ layer: a.layer, head: a.head, envShare: a.share / a.n, envFlow: a.flow / a.n, n: a.n })).sort((x, y) => x.layer - y.layer || x.head - y.head);
 }
 
-function envStats(values: ArrayLike<number>, offset: number, len: number, env: readonly number[]) {
+function envStats(values: ArrayLike<number>, offset: number, len: number, env: readonly number[], ground: readonly number[] = []) {
   let total = 0;
   for (let j = 0; j < len; j++) total += values[offset + j]!;
   let envSum = 0;
   for (const j of env) envSum += values[offset + j]!;
-  return { envFlow: env.length ? envSum / env.length : 0, envShare: total > 0 ? envSum / total : 0, rowTotal: total };
+  let groundSum = 0;
+  for (const j of ground) groundSum += values[offset + j]!;
+  return {
+    envFlow: env.length ? envSum / env.length : 0,
+    envShare: total > 0 ? envSum / total : 0,
+    groundFlow: ground.length ? groundSum / ground.length : 0,
+    groundShare: total > 0 ? groundSum / total : 0,
+    rowTotal: total,
+  };
 }
 
 /** Prediction-row statistics per head and per layer from A and ∂L/∂A, both [B, H, T, T]. */
@@ -159,7 +174,7 @@ function collectPattern({ rows, items, mapOf, maps }: Collector, { idx, seq: T }
         signed[j]! += prod;
         head[j] = Math.abs(prod);
       }
-      rows.push({ item: i, layer, head: h, ...envStats(head, 0, n, it.envPositions) });
+      rows.push({ item: i, layer, head: h, ...envStats(head, 0, n, it.envPositions, it.groundPositions) });
       if (maps && mapOf && mapOf.layer === layer && mapOf.head === h) {
         const m = new Float32Array(n * n);
         const base = (b * H + h) * T * T;
@@ -168,7 +183,7 @@ function collectPattern({ rows, items, mapOf, maps }: Collector, { idx, seq: T }
       }
     }
     const layerRow = Array.from(signed.subarray(0, n), Math.abs);
-    rows.push({ item: i, layer, head: -1, ...envStats(layerRow, 0, n, it.envPositions) });
+    rows.push({ item: i, layer, head: -1, ...envStats(layerRow, 0, n, it.envPositions, it.groundPositions) });
     if (maps && mapOf && mapOf.layer === layer && mapOf.head === -1) {
       const m = new Float32Array(n * n);
       for (let r = 0; r < n; r++) {
@@ -199,7 +214,7 @@ function collectInput({ rows, items, mapOf, maps }: Collector, { idx, seq: T }: 
       for (let k = 0; k < d; k++) s += x.data[off + k]! * g.data[off + k]!;
       per[j] = Math.abs(s);
     }
-    rows.push({ item: i, layer, head: -1, ...envStats(per, 0, n, it.envPositions) });
+    rows.push({ item: i, layer, head: -1, ...envStats(per, 0, n, it.envPositions, it.groundPositions) });
     if (maps && mapOf && mapOf.layer === layer) maps[i] = Float32Array.from(per);
   });
 }

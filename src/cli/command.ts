@@ -70,12 +70,36 @@ function coerce(field: AnyZod, raw: string, key: string): unknown {
       throw new UsageError(`--${key} expects true or false, got "${raw}"`);
     case 'array': {
       const el = (unwrap(field) as any).def.element as AnyZod;
-      return raw.split(',').filter((s) => s !== '').map((s) => coerce(el, s, key));
+      return splitList(raw).map((s) => coerce(el, s, key));
     }
     default:
       return raw;
   }
 }
+
+/**
+ * A list option's value: comma-separated, with "\\," for a comma inside one element (a path such
+ * as "data/a\\,b.cha"); or repeat the flag, each value one element. Empty elements are dropped.
+ */
+export function splitList(raw: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i]!;
+    if (ch === '\\' && raw[i + 1] === ',') {
+      cur += ',';
+      i++;
+    } else if (ch === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out.filter((s) => s !== '');
+}
+
+/** The note --help shows under commands that take list options. */
+export const LIST_OPTIONS_NOTE = 'List options (type "x,..."): repeat the flag (--childes a --childes b) or separate with commas; write \\, for a comma inside a value (--childes "data/a\\,b.cha"). Positional arguments are never split at commas.';
 
 function setPath(target: Record<string, any>, path: string[], value: unknown, append: boolean): void {
   let cur = target;
@@ -145,7 +169,9 @@ export function parseArgv<S extends z.ZodObject>(spec: CommandSpec<S>, argv: str
     if (name === undefined) throw new UsageError(`unexpected argument "${positional[j]}" for "groundlab ${spec.name}"`);
     const field = spec.options.shape[name] as AnyZod;
     if (kindOf(field) === 'array') {
-      raw[name] = [...(Array.isArray(raw[name]) ? raw[name] : []), ...(coerce(field, positional[j]!, name) as unknown[])];
+      // One positional argument is one element: the shell already separated them, so a comma is part of the path.
+      const el = (unwrap(field) as any).def.element as AnyZod;
+      raw[name] = [...(Array.isArray(raw[name]) ? raw[name] : []), coerce(el, positional[j]!, name)];
     } else if (j >= names.length) {
       throw new UsageError(`unexpected argument "${positional[j]}" for "groundlab ${spec.name}"`);
     } else {
@@ -212,6 +238,7 @@ export function helpText(spec: CommandSpec): string {
   const lines = [`groundlab ${spec.name} ${pos}`.trimEnd(), '', spec.summary, '', 'Options:'];
   for (const [flag, desc] of rows) lines.push(`  ${flag!.length >= width - 1 ? flag + '  ' : flag!.padEnd(width)}${desc}`);
   if (spec.details) lines.push('', spec.details);
+  if (rows.some(([flag]) => flag!.includes(',...>'))) lines.push('', LIST_OPTIONS_NOTE);
   return lines.join('\n');
 }
 

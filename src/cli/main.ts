@@ -2,6 +2,7 @@
  * groundlab CLI entry: `groundlab <group> [<sub>] [options]`.
  * Command groups are loaded lazily so that `groundlab corpus ...` never loads the engine's addon.
  */
+import { debugEnabled, describeFailure } from '../util/errors.js';
 import { type CommandSpec, UsageError, helpText, parseOptions } from './command.js';
 
 type Loader = () => Promise<{ commands: CommandSpec<any>[] }>;
@@ -21,12 +22,15 @@ const groups: Record<string, { summary: string; load: Loader }> = {
 };
 
 function topHelp(): string {
-  const lines = ['groundlab: watch symbol grounding emerge inside small language models', '', 'Usage: groundlab <command> [options]   (add --help to any command)', '', 'Commands:'];
+  const lines = ['groundlab: watch symbol grounding emerge inside small language models', '', 'Usage: groundlab <command> [options]   (add --help to any command; --debug or GROUNDLAB_DEBUG=1 for stack traces of internal errors)', '', 'Commands:'];
   for (const [name, g] of Object.entries(groups)) lines.push(`  ${name.padEnd(12)}${g.summary}`);
   return lines.join('\n');
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argvIn: string[]): Promise<number> {
+  // --debug (anywhere) or GROUNDLAB_DEBUG=1: stack traces for internal errors; otherwise one line.
+  const debug = debugEnabled(argvIn);
+  const argv = argvIn.filter((a) => a !== '--debug');
   const [groupName, ...rest] = argv;
   if (!groupName || groupName === '--help' || groupName === '-h' || groupName === 'help') {
     console.log(topHelp());
@@ -42,7 +46,13 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`groundlab: unknown command "${groupName}"\n\n${topHelp()}`);
     return 2;
   }
-  const { commands } = await group.load();
+  let commands: CommandSpec<any>[];
+  try {
+    ({ commands } = await group.load());
+  } catch (err) {
+    console.error(`groundlab ${groupName}: ${describeFailure(err, debug)}`);
+    return 1;
+  }
   // Longest command name that prefixes argv wins: "corpus build" before "corpus".
   const words = [groupName, ...rest];
   let chosen: CommandSpec<any> | undefined;
@@ -76,10 +86,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`groundlab: ${err.message}`);
       return 2;
     }
-    if (err instanceof Error && (err as any).userFacing) {
-      console.error(`groundlab ${chosen.name}: ${err.message}`);
-      return 1;
-    }
-    throw err;
+    console.error(`groundlab ${chosen.name}: ${describeFailure(err, debug)}`);
+    return 1;
   }
 }

@@ -11,6 +11,7 @@ import { toJsonl, writeJson } from '../util/files.js';
 import { Progress } from '../util/progress.js';
 import { codeVersion, packageRoot } from '../util/version.js';
 import { DiagnosticSink, type Diagnostic } from './chat/diagnostics.js';
+import { requireNonEmptyItems } from './nonempty.js';
 import { DOC, envToken, lanToken, SPLITS, UNK, type EvalItem, type SplitName, type TargetsFile } from './contract.js';
 import { contractFiles, diagnosticSummary, jsonText, paperTargetCoverage, parseOptions, seededSplit, SplitEncoder, splitTotal, writeCorpusFiles } from './corpus-common.js';
 import { collectInputs } from './input.js';
@@ -57,9 +58,19 @@ export interface CorpusStats {
   splits: Record<SplitName, SplitStats>;
   per_corpus: Record<string, { transcripts: number; utterances: number; action_only: number; env_lines: Record<string, number>; env_tokens: number; lan_tokens: number; diagnostics: number }>;
   diagnostics: { total: number; by_severity: Record<string, number>; by_code: Record<string, number> };
-  targets: { rule: string; count: number; min_env: number; min_lan: number };
+  targets: { rule: string; count: number; min_env: number; min_lan: number; min_env_seen?: number; left_out?: { word: string; env_count: number }[] };
   paper_targets: { reaching_min_env_and_lan: number; min_env: number; min_lan: number; words: { word: string; env_count: number; lan_count: number }[] };
-  items: { corpus: number; template: number; words_with_corpus_items: number; words_with_template_items: number };
+  items: {
+    corpus: number;
+    template: number;
+    words_with_corpus_items: number;
+    words_with_template_items: number;
+    /** Splits the corpus items come from, and template processing (ours | paper-code). */
+    item_splits?: string[];
+    template_processing?: string;
+    /** Items per word and source. */
+    per_word?: Record<string, { corpus: number; template: number }>;
+  };
 }
 
 export interface BuildResult {
@@ -70,9 +81,14 @@ export interface BuildResult {
   diagnostics: number;
 }
 
-/** Resolves `--templates paper` to the shipped file; other values are paths. */
+/**
+ * Resolves `--templates ours` to the shipped file (our own templates in the paper's style; the
+ * paper's templates are not public); other values are paths. "paper" is refused so that no output
+ * calls our templates the paper's.
+ */
 export function resolveTemplatesPath(value: string): string {
-  return value === 'paper' ? join(packageRoot, 'assets', 'templates', 'paper.json') : value;
+  if (value === 'paper') throw new UserError('--templates paper: the shipped templates are our own, written in the paper\'s style, not the paper\'s; pass --templates ours (or a path to your own file)');
+  return value === 'ours' ? join(packageRoot, 'assets', 'templates', 'ours.json') : value;
 }
 
 /**
@@ -112,15 +128,21 @@ function countTrainTokens(train: readonly Transcript[]): { speakers: Map<string,
   return { speakers, words };
 }
 
-function chooseTargets(opts: BuildOptions, extras: BuildExtras, words: Map<string, number>): ChosenTargets {
+function chooseTargets(opts: BuildOptions, extras: BuildExtras, words: Map<string, number>): ChosenTargets & { leftOut: { word: string; env_count: number }[] } {
   const env = (w: string): number => words.get(envToken(w)) ?? 0;
   const lan = (w: string): number => words.get(lanToken(w)) ?? 0;
   const override = extras.targetList;
   if (override) {
     const list = override.filter ? selectByCounts(override.words, env, lan, opts.min_env, opts.min_lan, opts.max_targets) : override.words;
-    return { rule: override.rule, targets: list.map((word) => ({ word, category: override.categories?.[word] })) };
+    return { rule: override.rule, targets: list.map((word) => ({ word, category: override.categories?.[word] })), leftOut: [] };
   }
-  return targetsByRule(opts, env, lan);
+  const chosen = targetsByRule(opts, env, lan);
+  if (opts.targets !== 'paper') return { ...chosen, leftOut: [] };
+  // The paper's list keeps words whatever their counts; a word whose ENV form was (nearly) never trained
+  // has an ENV embedding near its initialisation, which as a mismatch inflates G: leave it out.
+  const keep = chosen.targets.filter((t) => env(t.word) >= opts.min_env_seen);
+  const leftOut = chosen.targets.filter((t) => env(t.word) < opts.min_env_seen).map((t) => ({ word: t.word, env_count: env(t.word) }));
+  return { rule: opts.min_env_seen > 0 ? `${chosen.rule} (ENV seen >= ${opts.min_env_seen})` : chosen.rule, targets: keep, leftOut };
 }
 
 function encodeSplit(transcripts: readonly Transcript[], ids: Map<string, number>): { data: Uint8Array; stats: SplitStats } {
@@ -151,6 +173,14 @@ function corpusStats(transcripts: readonly Transcript[], diagsByFile: Map<string
   return Object.fromEntries(Object.entries(per).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
+/** The first diagnostics (errors first) in one line: what a user needs when nothing could be read. */
+export function diagnosticDigest(diagnostics: readonly Diagnostic[], max = 4): string {
+  const rank = (d: Diagnostic) => (d.severity === 'error' ? 0 : d.severity === 'warning' ? 1 : 2);
+  const shown = [...diagnostics].sort((a, b) => rank(a) - rank(b)).slice(0, max);
+  const text = shown.map((d) => `${d.file}${d.line ? `:${d.line}` : ''}: ${d.code}: ${d.message}`).join('; ');
+  return diagnostics.length > max ? `${text}; and ${diagnostics.length - max} more` : text || 'no diagnostics';
+}
+
 /** Builds a corpus directory from CHAT inputs. Throws UserError on bad options or inputs; bad data only yields diagnostics. */
 export async function buildCorpus(input: BuildOptionsInput, extras: BuildExtras = {}): Promise<BuildResult> {
   const opts = parseOptions(BuildOptionsSchema, input, 'corpus');
@@ -173,13 +203,14 @@ export async function buildCorpus(input: BuildOptionsInput, extras: BuildExtras 
     progress.tick();
   }
   progress.done(`${transcripts.length} transcripts`);
-  if (transcripts.length === 0) throw new UserError('no transcript could be read (see the diagnostics)');
+  if (transcripts.length === 0) throw new UserError(`no transcript could be read: ${diagnosticDigest(diagnostics)}; fix or replace these files`);
 
   // 2. Split by transcript; count the training split; choose targets; build the vocabulary.
   const splits = splitTranscripts(transcripts, opts.split, opts.seed);
   const { speakers, words } = countTrainTokens(splits.train);
   const chosen = chooseTargets(opts, extras, words);
   const targetSink = new DiagnosticSink('targets');
+  for (const t of chosen.leftOut) targetSink.report(0, 'target-env-unseen', `"${t.word}": its ENV form occurs ${t.env_count} time(s) in the training split (< min_env_seen ${opts.min_env_seen}); left out of the targets and the mismatch draws`);
   for (const t of chosen.targets) {
     if (!words.has(envToken(t.word)) && !words.has(lanToken(t.word))) targetSink.report(0, 'target-not-in-vocab', `"${t.word}" occurs in neither form in the training split`);
   }
@@ -194,8 +225,9 @@ export async function buildCorpus(input: BuildOptionsInput, extras: BuildExtras 
   const trainCount = { env: (w: string): number => words.get(envToken(w)) ?? 0, lan: (w: string): number => words.get(lanToken(w)) ?? 0 };
   const targetsFile: TargetsFile = { rule: chosen.rule, train_turns: co.turns, words: targetRows(chosen.targets, co, trainCount, enc.id, opts.pmi_pseudocount) };
 
-  // 4. Items: corpus-derived from the test split, then templates.
-  const items: EvalItem[] = corpusItems(splits.test, 'test', chosen.targets, opts, opts.seed, enc);
+  // 4. Items: corpus-derived from the held-out splits (item_splits), then templates.
+  const itemSplits = [...new Set(opts.item_splits)].sort((a, b) => SPLITS.indexOf(a) - SPLITS.indexOf(b));
+  const items: EvalItem[] = corpusItems(itemSplits.map((s) => ({ split: s, transcripts: splits[s] })), null, chosen.targets, opts, opts.seed, enc);
   let templatesRecorded: string | null = null;
   if (opts.templates) {
     const path = resolveTemplatesPath(opts.templates);
@@ -205,10 +237,12 @@ export async function buildCorpus(input: BuildOptionsInput, extras: BuildExtras 
     diagnostics.push(...sink.items);
   }
 
+  requireNonEmptyItems(items, `corpus ${opts.out}`, `${chosen.targets.length} target words, but no test-split utterance (${splits.test.length} transcripts) gave an item${opts.templates ? ' and no template matched a target' : ''}; give more data, a larger test share (--split), or --templates`);
+
   // 5. Statistics and outputs.
   const diagsByFile = new Map<string, number>();
   for (const d of diagnostics) diagsByFile.set(d.file, (diagsByFile.get(d.file) ?? 0) + 1);
-  const stats = summarise(opts, transcripts, encoded, vocab.length, diagnostics, diagsByFile, envTiers, targetsFile, items, words);
+  const stats = summarise(opts, transcripts, encoded, vocab.length, diagnostics, diagsByFile, envTiers, targetsFile, items, words, chosen.leftOut);
   const outputs = writeCorpusFiles(opts.out, { ...contractFiles(vocab, encoded, targetsFile, items), 'stats.json': jsonText(stats), 'diagnostics.jsonl': toJsonl(diagnostics) });
   writeJson(join(opts.out, 'manifest.json'), {
     kind: 'groundlab-corpus',
@@ -235,6 +269,7 @@ function summarise(
   targets: TargetsFile,
   items: readonly EvalItem[],
   trainWords: Map<string, number>,
+  leftOut: { word: string; env_count: number }[],
 ): CorpusStats {
   const envLines: Record<string, number> = Object.fromEntries(envTiers.map((t) => [t, 0]));
   const segments = { before: 0, after: 0 };
@@ -267,13 +302,18 @@ function summarise(
     splits: Object.fromEntries(SPLITS.map((s) => [s, encoded[s].stats])) as Record<SplitName, SplitStats>,
     per_corpus: corpusStats(transcripts, diagsByFile, envTiers),
     diagnostics: diagnosticSummary(diagnostics),
-    targets: { rule: targets.rule, count: targets.words.length, min_env: opts.min_env, min_lan: opts.min_lan },
+    targets: { rule: targets.rule, count: targets.words.length, min_env: opts.min_env, min_lan: opts.min_lan, min_env_seen: opts.min_env_seen, left_out: leftOut },
     paper_targets: paperTargetCoverage(trainWords, opts.min_env, opts.min_lan),
     items: {
       corpus: items.filter((i) => i.source.kind === 'corpus').length,
       template: items.filter((i) => i.source.kind === 'template').length,
       words_with_corpus_items: corpusItemWords.size,
       words_with_template_items: templateItemWords.size,
+      item_splits: [...opts.item_splits],
+      template_processing: opts.template_processing,
+      per_word: Object.fromEntries(
+        targets.words.map((t) => [t.word, { corpus: items.filter((i) => i.word === t.word && i.source.kind === 'corpus').length, template: items.filter((i) => i.word === t.word && i.source.kind === 'template').length }]),
+      ),
     },
   };
 }

@@ -17,7 +17,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { sha256Dir, writeFileAtomic, writeJson } from '../util/files.js';
+import { readJson, sha256Dir, writeFileAtomic, writeJson } from '../util/files.js';
 
 export const PAD = '<pad>';
 export const UNK = '<unk>';
@@ -124,7 +124,7 @@ export function encodeTokenFile(ids: ArrayLike<number>): Uint8Array {
 export function loadCorpus(dir: string): Corpus {
   const vocabPath = join(dir, 'vocab.json');
   if (!existsSync(vocabPath)) throw new UserError(`${dir} is not a corpus directory: vocab.json is missing (build one with "groundlab corpus build" or "groundlab corpus synth")`);
-  const vocab = JSON.parse(readFileSync(vocabPath, 'utf8')) as string[];
+  const vocab = readJson<string[]>(vocabPath);
   if (!Array.isArray(vocab) || vocab.some((t) => typeof t !== 'string')) throw new UserError(`${vocabPath}: expected a JSON array of strings`);
   const ids = new Map<string, number>();
   vocab.forEach((t, i) => ids.set(t, i));
@@ -149,7 +149,7 @@ export function loadCorpus(dir: string): Corpus {
 export function loadTargets(dir: string): TargetsFile {
   const p = join(dir, 'targets.json');
   if (!existsSync(p)) throw new UserError(`${dir}: targets.json is missing`);
-  return JSON.parse(readFileSync(p, 'utf8')) as TargetsFile;
+  return readJson<TargetsFile>(p);
 }
 
 export function loadItems(dir: string, file = 'items.jsonl'): EvalItem[] {
@@ -157,8 +157,15 @@ export function loadItems(dir: string, file = 'items.jsonl'): EvalItem[] {
   if (!existsSync(p)) throw new UserError(`${dir}: ${file} is missing`);
   return readFileSync(p, 'utf8')
     .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as EvalItem);
+    .map((l, i) => [l, i + 1] as const)
+    .filter(([l]) => l.trim())
+    .map(([l, line]) => {
+      try {
+        return JSON.parse(l) as EvalItem;
+      } catch {
+        throw new UserError(`${p}:${line} is not valid JSON; the corpus is damaged: rebuild it with "groundlab corpus build" (or synth)`);
+      }
+    });
 }
 
 /** Writes the minimal contract (vocab + splits). Used by tests and by the corpus builder. */

@@ -2,7 +2,7 @@
  * The data half of groundlab, as a library: build a grounded corpus from CHAT, synthesise the
  * grounded world, read CHAT, and the corpus contract that trainers and evaluators read.
  *
- *   const r = await buildCorpus({ childes: ['childes/'], out: 'corpora/childes', templates: 'paper' });
+ *   const r = await buildCorpus({ childes: ['childes/'], out: 'corpora/childes', templates: 'ours' });
  *   const w = await synthesizeWorld({ out: 'corpora/synth', seed: 1 });
  */
 export * from './contract.js';

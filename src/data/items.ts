@@ -2,10 +2,12 @@
  * Evaluation items (SPEC §3): matched contexts `<SPK> e1<ENV> … v<ENV> … <SPK> l1<LAN> … lk<LAN>`
  * ending right before v<LAN>, and for each the M mismatch words whose u<ENV> replaces every v<ENV>.
  *
- * Corpus items come from the test split: turns whose utterance holds v<LAN> and whose preceding ENV
+ * Corpus items come from the held-out splits (validation + test by default, item_splits): turns whose utterance holds v<LAN> and whose preceding ENV
  * lines hold v<ENV>; the context is those ENV lines plus the utterance up to the first v<LAN>. Up to
  * N per word are drawn with the seed (then kept in file order). Template items come from a JSON file
- * {word: [{env, lan}]}; the LAN text is cut before the last occurrence of the word.
+ * {word: [{env, lan}]}; the LAN text is cut before the last occurrence of the word. Template text is
+ * processed our way (speaker MOT, ENV text as written) or, as an option, the way we read the paper's
+ * released code (template_processing paper-code: speaker CHI, a leading "The child" removed).
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
@@ -103,15 +105,19 @@ export function drawMismatches(
 }
 
 interface Candidate {
+  split: SplitName;
   file: string;
   turn: Turn;
   cut: number;
 }
 
-/** Corpus-derived items from the held-out transcripts (SPEC §3 a). */
+/**
+ * Corpus-derived items from the held-out transcripts (SPEC §3 a): one split, or several
+ * ({split, transcripts} parts, e.g. validation + test), whose candidates are pooled before the draw.
+ */
 export function corpusItems(
-  transcripts: readonly Transcript[],
-  split: SplitName,
+  transcripts: readonly Transcript[] | readonly { split: SplitName; transcripts: readonly Transcript[] }[],
+  split: SplitName | null,
   targets: readonly ItemTarget[],
   opts: Pick<ItemOptions, 'items_per_word' | 'mismatches' | 'mismatch_mode'>,
   seed: number,
@@ -119,7 +125,8 @@ export function corpusItems(
 ): EvalItem[] {
   const wanted = new Set(targets.map((t) => t.word));
   const candidates = new Map<string, Candidate[]>();
-  for (const t of transcripts) {
+  const parts = split !== null ? [{ split, transcripts: transcripts as readonly Transcript[] }] : (transcripts as readonly { split: SplitName; transcripts: readonly Transcript[] }[]);
+  for (const { split: sp, transcripts: ts } of parts) for (const t of ts) {
     for (const turn of t.turns) {
       const before = new Set<string>();
       for (const l of turn.env) if (l.position === 'before') for (const w of l.words) if (wanted.has(w)) before.add(w);
@@ -127,7 +134,7 @@ export function corpusItems(
         const cut = turn.lan.indexOf(word);
         if (cut < 0) continue;
         if (!candidates.has(word)) candidates.set(word, []);
-        candidates.get(word)!.push({ file: t.file, turn, cut });
+        candidates.get(word)!.push({ file: t.file, turn, cut, split: sp });
       }
     }
   }
@@ -143,7 +150,7 @@ export function corpusItems(
       ctx.speaker(c.turn.speaker);
       ctx.lan(c.turn.lan.slice(0, c.cut));
       const id = `${target.word}/corpus/${k}`;
-      items.push(ctx.item(id, { kind: 'corpus', file: c.file, line: c.turn.line, split }, drawMismatches(id, target, targets, opts, seed, enc)));
+      items.push(ctx.item(id, { kind: 'corpus', file: c.file, line: c.turn.line, split: c.split }, drawMismatches(id, target, targets, opts, seed, enc)));
     });
   }
   return items;
@@ -169,7 +176,7 @@ export function readTemplates(path: string): Templates {
 export function templateItems(
   templates: Templates,
   targets: readonly ItemTarget[],
-  opts: Pick<ItemOptions, 'mismatches' | 'mismatch_mode' | 'template_speaker'>,
+  opts: Pick<ItemOptions, 'mismatches' | 'mismatch_mode' | 'template_speaker'> & Partial<Pick<ItemOptions, 'template_processing'>>,
   env: Pick<EnvOptions, 'compounds' | 'drop_codes'>,
   lowercase: boolean,
   seed: number,
@@ -186,7 +193,8 @@ export function templateItems(
     list.forEach((tpl, k) => {
       const line = k + 1; // a template's "line" is its 1-based index in the word's list
       // Template text is plain prose: the ENV reader (lowercase, punctuation out) serves both parts.
-      const envPart = envWords(tpl.env, env, lowercase);
+      const paperCode = opts.template_processing === 'paper-code';
+      const envPart = envWords(paperCode ? stripLeadingChild(tpl.env) : tpl.env, env, lowercase);
       const lanPart = envWords(tpl.lan, { ...env, drop_codes: false }, lowercase);
       const cut = lanPart.lastIndexOf(target.word);
       if (cut < 0 || !envPart.includes(target.word)) {
@@ -194,13 +202,19 @@ export function templateItems(
         return;
       }
       const ctx = new ContextBuilder(enc, target.word);
-      ctx.speaker(opts.template_speaker);
+      const speaker = paperCode ? 'CHI' : opts.template_speaker;
+      ctx.speaker(speaker);
       ctx.env(envPart);
-      ctx.speaker(opts.template_speaker);
+      ctx.speaker(speaker);
       ctx.lan(lanPart.slice(0, cut));
       const id = `${target.word}/template/${k}`;
       items.push(ctx.item(id, { kind: 'template', file: sink.file, line }, drawMismatches(id, target, targets, opts, seed, enc)));
     });
   }
   return items;
+}
+
+/** "The child rolls the ball" → "rolls the ball" (template_processing paper-code); other subjects stay. */
+export function stripLeadingChild(text: string): string {
+  return text.replace(/^\s*the\s+child\s+/i, '');
 }

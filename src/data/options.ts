@@ -69,6 +69,12 @@ export const TargetOptionsSchema = z.object({
   min_env: z.number().int().min(0).default(100).describe('"cdi" rule: minimum word<ENV> occurrences in the training split'),
   min_lan: z.number().int().min(0).default(100).describe('"cdi" rule: minimum word<LAN> occurrences in the training split'),
   max_targets: z.number().int().min(1).default(100).describe('"cdi" rule: keep the most frequent words by min(ENV, LAN) count'),
+  min_env_seen: z
+    .number()
+    .int()
+    .min(0)
+    .default(10)
+    .describe('--targets paper: keep only targets whose word<ENV> occurs at least this many times in the training split (an ENV embedding trained on fewer occurrences is close to its random initialisation and would inflate G as a mismatch); the others are left out and reported (stats.json targets.left_out, diagnostics). 0 keeps every word'),
   pmi_pseudocount: z
     .number()
     .min(0)
@@ -78,14 +84,26 @@ export const TargetOptionsSchema = z.object({
 export type TargetOptions = z.infer<typeof TargetOptionsSchema>;
 
 export const ItemOptionsSchema = z.object({
-  templates: z.string().default('').describe('templates JSON {word: [{env, lan}]} for template items: "paper" (shipped), a path, or "" for none'),
-  items_per_word: z.number().int().min(0).default(10).describe('corpus-derived items per target word (N), drawn from the test split with the seed'),
+  templates: z
+    .string()
+    .default('')
+    .describe('templates JSON {word: [{env, lan}]} for template items: "ours" (shipped: our own templates in the paper\'s style, not the paper\'s), a path, or "" for none'),
+  template_processing: z
+    .enum(['ours', 'paper-code'])
+    .default('ours')
+    .describe('how template text becomes tokens: "ours" (speaker --template_speaker, default MOT, ENV text as written, so "the child" stays as ENV words) or "paper-code" (our reading of the paper\'s released processing: speaker CHI, a leading "The child" removed from the ENV text)'),
+  items_per_word: z.number().int().min(0).default(10).describe('corpus-derived items per target word (N), drawn from the --item_splits transcripts with the seed'),
+  item_splits: z
+    .array(z.enum(['val', 'test']))
+    .min(1)
+    .default(['val', 'test'])
+    .describe('held-out splits whose transcripts give corpus-derived items (default validation + test: the 5% test split alone gives few items per word)'),
   mismatches: z.number().int().min(1).default(10).describe('mismatch words per item (M), drawn with the seed from the other target words'),
   mismatch_mode: z
     .enum(['random', 'all', 'same-category'])
     .default('random')
     .describe('"random": M other targets; "all": every other target; "same-category": up to M from the same CDI category (random if it has none)'),
-  template_speaker: z.string().default('MOT').describe('speaker token placed before the ENV and LAN parts of a template item'),
+  template_speaker: z.string().default('MOT').describe('speaker token placed before the ENV and LAN parts of a template item (template_processing "ours"; "paper-code" uses CHI)'),
 });
 export type ItemOptions = z.infer<typeof ItemOptionsSchema>;
 

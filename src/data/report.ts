@@ -2,7 +2,8 @@
  * Text renderings of a corpus directory for people: the stats table (`groundlab corpus stats`)
  * and a word's counts and items (`groundlab corpus inspect`). Pure functions returning strings.
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { readJson } from '../util/files.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import type { CorpusStats } from './build.js';
@@ -23,7 +24,7 @@ export function table(header: string[], rows: (string | number)[][]): string {
 export function readStats(dir: string): CorpusStats {
   const p = join(dir, 'stats.json');
   if (!existsSync(p)) throw new UserError(`${dir}: stats.json is missing (is this a corpus built by "groundlab corpus build" or "synth"?)`);
-  return JSON.parse(readFileSync(p, 'utf8')) as CorpusStats;
+  return readJson<CorpusStats>(p);
 }
 
 export function renderStats(dir: string, stats: CorpusStats, targets: TargetsFile | null, topTargets = 20): string {

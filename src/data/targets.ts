@@ -7,6 +7,7 @@
  * the minimum counts (the synthetic world). Statistics are over training turns (one utterance with
  * its ENV lines): turns with both forms, P(LAN in turn | ENV in turn), and PMI of the two events.
  */
+import { requireNonEmptyTargets } from './nonempty.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { packageRoot } from '../util/version.js';
@@ -154,6 +155,7 @@ export function targetsByRule(opts: TargetRuleOptions, envCount: (w: string) => 
       opts.min_lan,
       opts.max_targets,
     );
+    requireNonEmptyTargets(chosen, { rule: 'cdi', minEnv: opts.min_env, minLan: opts.min_lan, candidates: cdi.map((i) => i.word), envCount, lanCount });
     return { rule: 'cdi', targets: chosen.map((word) => ({ word, category: cat.get(word) })) };
   }
   const named = opts.targets === 'paper' ? [...PAPER_TARGETS] : readWordList(opts.targets);

@@ -9,7 +9,7 @@ import { DOC, envToken, lanToken, speakerToken, UNK } from './contract.js';
 import { DiagnosticSink } from './chat/diagnostics.js';
 import { envWords, splitScopes, type EnvPosition } from './chat/env-tier.js';
 import { cleanUtterance } from './chat/main-tier.js';
-import { decodeChat, parseChat } from './chat/parse.js';
+import { decodeChatLines, parseChat } from './chat/parse.js';
 import type { InputFile } from './input.js';
 import type { CleaningOptions, EnvOptions } from './options.js';
 
@@ -58,7 +58,8 @@ function corpusName(chatCorpus: string | undefined, file: string): string {
 
 /** Reads one input file into turns; problems are reported to `sink`, nothing throws. */
 export function readTranscript(input: InputFile, clean: CleaningOptions, env: EnvOptions, sink: DiagnosticSink): Transcript {
-  const chat = parseChat(decodeChat(input.bytes, sink), sink);
+  const decoded = decodeChatLines(input.bytes, sink);
+  const chat = parseChat(decoded.text, sink, decoded.invalidLines);
   const envTiers = new Set(env.tiers.map((t) => t.replace(/^%/, '')));
   const counts: TranscriptCounts = { utterances: 0, skipped: 0, action_only: 0, env_lines: Object.fromEntries([...envTiers].map((t) => [t, 0])) };
   const turns: Turn[] = [];

@@ -4,6 +4,7 @@
  *
  * The page is a list of sections, each a `StudyReportSection` with an order number. Built-in
  * sections, in page order:
+ *    5 claims          the claims scorecard (report/sections/claims.ts; also 32 r2-bands, 45 grounding-age)
  *   10 summary         headline table per architecture at the last checkpoint, what is not run yet
  *   12 explorer        link to the live explorer (STUDY/explore/index.html) when one was written
  *   20 behaviour       matched vs mismatched surprisal over training, mean G over training
@@ -40,6 +41,7 @@ import { gainRow, surprisalOverTrainingChart, wordGainChart } from './study-figu
 import { fixedColumn, fixedOrNA, formatP, MODEL_COLUMN, pColumn } from './table-format.js';
 import { visualDialogSection } from './sections/visual-dialog.js';
 import { mechanisticSections } from './sections/mechanistic.js';
+import { claimsSections } from './sections/claims.js';
 import { explorerSection } from './sections/explorer.js';
 import { registerStudyReportSection, studyReportSections, type StudyReportContext, type StudyReportSection, type SyntheticTruth } from './sections/registry.js';
 
@@ -386,7 +388,7 @@ const corpusSection: StudyReportSection = {
           'split (transcripts train / val / test)': `${s.splits.train.transcripts} / ${s.splits.val.transcripts} / ${s.splits.test.transcripts}`,
           'ENV lines per tier': Object.entries(s.env_lines).map(([k, v]) => `%${k} ${v.toLocaleString('en-US')}`).join(', '),
           'target words': `${s.targets.count} (rule ${s.targets.rule})`,
-          'evaluation items': `${s.items.corpus} corpus-derived (${s.items.words_with_corpus_items} words), ${s.items.template} from templates (${s.items.words_with_template_items} words)`,
+          'evaluation items': `${s.items.corpus} corpus-derived (${s.items.words_with_corpus_items} words${s.items.item_splits ? `; from the ${s.items.item_splits.join(' + ')} split${s.items.item_splits.length > 1 ? 's' : ''}` : ''}), ${s.items.template} from our templates (${s.items.words_with_template_items} words${s.items.template_processing ? `; processing: ${s.items.template_processing}` : ''})`,
           diagnostics: s.diagnostics.total,
         },
         { caption: 'Corpus statistics (stats.json)' },
@@ -473,7 +475,7 @@ const methodsSection: StudyReportSection = {
     b.section('Methods');
     b.text([
       'Models are trained from scratch as causal language models on the corpus token stream (no grounding objective): environment tokens word<ENV> and language tokens word<LAN> share one vocabulary and one stream (SPEC §2, §5). Checkpoints are kept on the preset\'s schedule.',
-      'Evaluation items (SPEC §3): corpus-derived items are turns of the held-out test split where v<LAN> is said and v<ENV> occurs in the ENV events before it, cut right before v<LAN>; template items are written contexts in the same style. Each item has M mismatch words u drawn with a fixed seed from the other target words; the mismatched context replaces every v<ENV> by u<ENV>. Contexts longer than the training context keep their last tokens.',
+      'Evaluation items (SPEC §3): corpus-derived items are turns of the held-out splits (validation and test by default) where v<LAN> is said and v<ENV> occurs in the ENV events before it, cut right before v<LAN>; template items come from our own templates written in the paper\'s style (not the paper\'s templates, which are not public). Each item has M mismatch words u drawn with a fixed seed from the other target words; the mismatched context replaces every v<ENV> by u<ENV>. Contexts longer than the training context keep their last tokens.',
       'Surprisal s(v<LAN> | c) = −ln p(v<LAN> | c) in nats, read at the last position of the context. All contexts of a checkpoint are scored in a few large batched forward passes (right-padded, only the last position unembedded). Per word: m(v) is the mean matched surprisal over its N items, mm(v) the mean over items of the mean mismatched surprisal, and G(v) = mm(v) − m(v).',
       `Across words: means with every word weighted equally; a 95% percentile bootstrap interval of mean G over words (${key?.iterations ?? 10000} resamples, seed ${key?.bootstrap_seed ?? 1}); a Wilcoxon signed-rank test of mm(v) against m(v) over words (two-sided, scipy 1.10 conventions: exact up to 50 words without ties at zero, normal approximation otherwise). Across seeds: means and standard errors of the per-seed values, a one-sample t-test of per-seed mean G against 0 and a paired t-test of per-seed mismatched vs matched means (these two are the same test, since mean G = mean mismatched − mean matched), and the bootstrap interval and Wilcoxon test over words of the seed-averaged per-word values.`,
       'Co-occurrence baseline (SPEC §4): for each target word, from the training split, the number of turns with both v<ENV> and v<LAN>, P(v<LAN> in turn | v<ENV> in turn) and PMI of the two events over turns; at each checkpoint G(v) is regressed on each statistic by ordinary least squares with an intercept and R² is reported (per seed, then averaged; also the R² of the seed-averaged G(v)).',
@@ -487,6 +489,8 @@ for (const s of [summarySection, behaviourSection, cooccurrenceSection, wordsSec
 registerStudyReportSection(visualDialogSection);
 // The mechanistic suite (report/sections/mechanistic.ts) fills the saliency, lens and heads slots.
 for (const s of mechanisticSections) registerStudyReportSection(s);
+// The claims scorecard (top of the page), R² bands and grounding ages (report/sections/claims.ts).
+for (const s of claimsSections) registerStudyReportSection(s);
 // A link to STUDY/explore/index.html when `groundlab explore --study` wrote one.
 registerStudyReportSection(explorerSection);
 

@@ -20,13 +20,14 @@
  * items and options (and the same checkpoint hash) is skipped; rows of a step interrupted before
  * its manifest entry are dropped and the step is redone. --force starts over.
  */
-import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from '../engine/index.js';
 import { loadItems, loadTargets, type TargetsFile } from '../data/contract.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { UserError } from '../util/errors.js';
-import { ensureDir, parseCsv, readJson, sha256, toCsv, writeFileAtomic, writeJson } from '../util/files.js';
+import { withRunLock } from '../util/lock.js';
+import { appendLines, dropTornLine, ensureDir, parseCsv, readJson, sha256, toCsv, writeFileAtomic, writeJson } from '../util/files.js';
 import { Progress } from '../util/progress.js';
 import { codeVersion } from '../util/version.js';
 import { cooccurrenceR2 } from '../analysis/cooccurrence.js';
@@ -91,10 +92,11 @@ function keepSteps(path: string, columns: string[], steps: Set<number>): void {
     writeFileAtomic(path, toCsv([], columns));
     return;
   }
-  const text = readFileSync(path, 'utf8');
+  const full = readFileSync(path, 'utf8');
+  const text = dropTornLine(full); // a row cut by a kill mid-append
   const rows = parseCsv(text);
   const header = text.slice(0, text.indexOf('\n'));
-  if (header !== columns.join(',') || rows.some((r) => !steps.has(Number(r.step)))) {
+  if (text !== full || header !== columns.join(',') || rows.some((r) => !steps.has(Number(r.step)))) {
     writeFileAtomic(path, toCsv(header === columns.join(',') ? rows.filter((r) => steps.has(Number(r.step))) : [], columns));
   }
 }
@@ -102,13 +104,17 @@ function keepSteps(path: string, columns: string[], steps: Set<number>): void {
 function appendRows(path: string, rows: Record<string, unknown>[], columns: string[]): void {
   if (!rows.length) return;
   const csv = toCsv(rows, columns);
-  appendFileSync(path, csv.slice(csv.indexOf('\n') + 1));
+  appendLines(path, csv.slice(csv.indexOf('\n') + 1));
 }
 
 const r6 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x);
 
-/** Evaluates (or resumes) the grounding of every checkpoint of a run. */
+/** Evaluates (or resumes) the grounding of every checkpoint of a run, under its run lock (RUN/.groundlab.lock: a second writer is refused by pid). */
 export async function evaluateRun(opts: EvalRunOptions): Promise<EvalRunResult> {
+  return withRunLock(opts.run, 'eval', () => evaluateRunLocked(opts));
+}
+
+async function evaluateRunLocked(opts: EvalRunOptions): Promise<EvalRunResult> {
   const opened = openRun(opts.run, { corpus: opts.corpus });
   const { dir: run, config: cfg, corpusDir, corpus, ident } = opened;
   const targets: TargetsFile = loadTargets(corpusDir);

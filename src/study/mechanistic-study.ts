@@ -68,7 +68,7 @@ export function aggregateMechanistic(dir: string, opts: { write?: boolean } = {}
   const lensTraining = read(T.MECH_FILES.lensTraining, T.LENS_TRAINING_NUMERIC);
   const heads = read(T.MECH_FILES.heads, T.HEAD_NUMERIC);
   const intervention = read(T.MECH_FILES.intervention, T.INTERVENTION_NUMERIC);
-  const interventionItems = read(T.MECH_FILES.interventionItems, ['seed', 'step', 'original', 'intervened', 'control']);
+  const interventionItems = read(T.MECH_FILES.interventionItems, ['seed', 'step', 'original', 'intervened', 'control', 'G', 'G_intervened', 'G_control']);
   const order = (a: SummaryRow, b: SummaryRow) => rank(a.label) - rank(b.label) || (a.step as number) - (b.step as number);
 
   const studySaliency: SummaryRow[] = [];
@@ -76,7 +76,14 @@ export function aggregateMechanistic(dir: string, opts: { write?: boolean } = {}
     const r0 = rows[0]!;
     const flow = rows.map((r) => r.env_flow as number);
     const share = rows.map((r) => r.env_share as number);
-    studySaliency.push({ label: r0.label, arch: r0.arch, items: r0.items, step: r0.step, layer: r0.layer, unit: r0.unit, head: r0.head, n_seeds: rows.length, env_flow: meanOr(flow), env_flow_se: se(flow), env_share: meanOr(share), env_share_se: se(share), uniform_share: r0.uniform_share ?? '' });
+    const ground = rows.map((r) => r.ground_share as number);
+    const diff = rows.map((r) => r.ground_share_diff as number);
+    studySaliency.push({
+      label: r0.label, arch: r0.arch, items: r0.items, step: r0.step, layer: r0.layer, unit: r0.unit, head: r0.head, n_seeds: rows.length,
+      env_flow: meanOr(flow), env_flow_se: se(flow), env_share: meanOr(share), env_share_se: se(share),
+      ground_share: meanOr(ground), ground_share_mismatched: meanOr(rows.map((r) => r.ground_share_mismatched as number)), ground_share_diff: meanOr(diff), ground_share_diff_se: se(diff),
+      uniform_share: r0.uniform_share ?? '',
+    });
   }
   studySaliency.sort((a, b) => order(a, b) || (a.layer as number) - (b.layer as number) || String(a.unit).localeCompare(String(b.unit)) || (Number(a.head) || 0) - (Number(b.head) || 0));
 
@@ -123,6 +130,16 @@ export function aggregateMechanistic(dir: string, opts: { write?: boolean } = {}
       p_items: pooled?.pValue ?? NaN, p_seeds: overSeeds?.pValue ?? NaN,
       p_max: withHeads.length ? Math.max(...withHeads.map((r) => r.p as number)) : NaN,
       n_items: its.length,
+      // ΔG of ablating the rule's heads and of its controls; p_dG_items: one-sided paired t-test over
+      // the items of every seed, G with the heads ablated < G with the control sets ablated.
+      G: meanOr(rows.map((r) => r.G as number)),
+      dG: meanOr(withHeads.map((r) => r.dG as number)),
+      dG_control: meanOr(withHeads.map((r) => r.dG_control as number)),
+      p_dG_items: (() => {
+        const g = its.filter((r) => Number.isFinite(r.G_intervened as number) && Number.isFinite(r.G_control as number));
+        return g.length >= 2 && g.some((r) => r.G_intervened !== r.G_control) ? pairedTTest(g.map((r) => r.G_intervened as number), g.map((r) => r.G_control as number), 'less').pValue : NaN;
+      })(),
+      p_dG_max: withHeads.length ? Math.max(...withHeads.map((r) => r.p_dG as number)) : NaN,
     });
   }
   studyIntervention.sort((a, b) => order(a, b) || String(a.selection).localeCompare(String(b.selection)));

@@ -6,10 +6,10 @@
  *   lens       a tuned lens per checkpoint (lens.ts; trained on the training split, base frozen)
  *              and the logit lens: the target's surprisal per layer in matched and mismatched
  *              contexts, one-sided Welch t-tests between adjacent layers
- *   heads      aggregate heads (mean ENV share ≥ threshold, 0.30 by default; and, as a second
- *              labelled rule, the top 10% of heads by ENV share), zero-ablated at attn.z /
- *              mixer.z on every position, against random control sets of as many other heads
- *              (heads.ts); the SPEC §1 intervention table per checkpoint and rule
+ *   heads      grounding heads (heads-step.ts, analysis/grounding-heads.ts): heads selected by named
+ *              rules on one half of the words, each head and each rule's set ablated (zero or
+ *              mean) on the other half against same-size layer-matched random controls; ΔG,
+ *              matched and mismatched surprisal; Holm-corrected verdicts; the SPEC §1 table
  *
  * `analyzeRun` writes RUN/mechanistic/ (tables: see mechanistic-tables.ts); each analysis is one
  * step object (defineStep: key, compute, tables) and the run is a loop over checkpoints and steps.
@@ -35,12 +35,17 @@ import { archEntry } from '../models/index.js';
 import type { Arch, LanguageModel } from '../models/types.js';
 import { listCheckpoints, loadCheckpoint } from '../train/checkpoint.js';
 import { UserError } from '../util/errors.js';
+import { readSafetensorsHeader } from '../util/safetensors.js';
+import { withRunLock } from '../util/lock.js';
 import { ensureDir, readJson, sha256, toJsonl, writeCsv, writeFileAtomic, writeJson } from '../util/files.js';
 import { Progress } from '../util/progress.js';
 import { codeVersion } from '../util/version.js';
 import { prepareItems } from '../analysis/grounding.js';
-import { aggregateHeads, type HeadScore, headScores, type InterventionResult, interventionTest, topHeads } from '../analysis/heads.js';
-import { defaultLensConfig, type LensTrainConfig, lensKL, lensSurprisal, trainTunedLens, TunedLens, unembedHash } from '../analysis/lens.js';
+import type { AblationKind } from '../analysis/grounding-heads.js';
+import { aggregateHeads, type HeadScore, type InterventionResult, interventionTest, topHeads } from '../analysis/heads.js';
+import { corpusMismatch } from '../train/hf-import.js';
+import { finalizeHeadRows, headRuleNames, type HeadsPart, headsStep } from './heads-step.js';
+import { defaultLensConfig, type LensFit, type LensTrainConfig, lensKL, lensSurprisal, trainTunedLens, TunedLens, unembedHash } from '../analysis/lens.js';
 import * as T from './mechanistic-tables.js';
 import { aggregateMechanistic, type MechanisticAggregate } from './mechanistic-study.js';
 import { computeSaliency, type HeadSaliency, type SaliencyItem } from '../analysis/saliency.js';
@@ -57,6 +62,8 @@ export interface MechanisticPreset {
   /** Checkpoints to analyse: all | last | every:N (multiples of N, plus the last) | list:a,b,c. */
   steps: string;
   lens: LensTrainConfig;
+  /** Causal head tests: control sets per test and mismatches per item (cost grows with both). Default 20 and all. */
+  heads?: { draws?: number; maxMismatches?: number };
 }
 
 /**
@@ -65,10 +72,13 @@ export interface MechanisticPreset {
  * 12-layer model; paper follows SPEC §6 (AdamW lr 5e-4, 1,000 warm-up steps).
  */
 export const MECHANISTIC_PRESETS: Record<string, MechanisticPreset> = {
-  tiny: { steps: 'all', lens: { steps: 8, batchSize: 4, context: 32, lr: 2e-3, warmup: 2, seed: 1, rows: 64 } },
-  demo: { steps: 'every:200', lens: { steps: 60, batchSize: 8, context: 64, lr: 3e-3, warmup: 6, seed: 1, rows: 256 } },
-  cpu: { steps: 'all', lens: { steps: 200, batchSize: 8, context: 128, lr: 2e-3, warmup: 20, seed: 1, rows: 384 } },
-  paper: { steps: 'all', lens: { steps: 4000, batchSize: 8, context: 512, lr: 5e-4, warmup: 1000, seed: 1, rows: 0 } },
+  tiny: { steps: 'all', lens: { steps: 8, batchSize: 4, context: 32, lr: 2e-3, warmup: 2, seed: 1, rows: 64 }, heads: { draws: 5, maxMismatches: 2 } },
+  // Issue 14: the lens trains to a validation-KL plateau (patience evaluations without a 1% gain),
+  // the `steps` budget being a cap; layers still improving at the cap are flagged (not converged).
+  demo: { steps: 'every:200', lens: { steps: 600, batchSize: 8, context: 64, lr: 3e-3, warmup: 6, seed: 1, rows: 256, patience: 3, evalEvery: 15, minDelta: 0.01, valWindows: 4 }, heads: { draws: 10, maxMismatches: 3 } },
+  cpu: { steps: 'list:0,500,1000,2000,3000', lens: { steps: 600, batchSize: 8, context: 128, lr: 2e-3, warmup: 20, seed: 1, rows: 384, patience: 3, evalEvery: 25, minDelta: 0.01, valWindows: 8 }, heads: { draws: 20, maxMismatches: 5 } },
+  mid: { steps: 'list:0,1000,2000,3000', lens: { steps: 600, batchSize: 8, context: 128, lr: 2e-3, warmup: 20, seed: 1, rows: 384, patience: 3, evalEvery: 25, minDelta: 0.01, valWindows: 8 }, heads: { draws: 20, maxMismatches: 5 } },
+  paper: { steps: 'all', lens: { steps: 4000, batchSize: 8, context: 512, lr: 5e-4, warmup: 1000, seed: 1, rows: 0, patience: 4, evalEvery: 100, minDelta: 0.005, valWindows: 16 } },
 };
 const FALLBACK_PRESET: MechanisticPreset = { steps: 'all', lens: defaultLensConfig };
 
@@ -89,17 +99,24 @@ export interface MechanisticOptions {
   mapItems?: 'per-word' | 'all' | 'none';
   /** Tuned-lens training overrides (steps 0: logit lens only). */
   lens?: Partial<LensTrainConfig>;
-  /** Aggregate heads: mean ENV share ≥ threshold (default 0.30, SPEC §6). */
-  threshold?: number;
-  /**
-   * A second, clearly labelled selection: the K heads with the highest mean ENV share (default
-   * 'auto': 10% of the heads, at least 1; 'none' or 0: off). Useful when ENV tokens fill most of
-   * the context and the threshold selects nearly every head.
-   */
-  top?: number | 'auto' | 'none';
+  /** Head selection rules (analysis/grounding-heads.ts parseHeadRule; default DEFAULT_HEAD_RULES). */
+  headRules?: string[];
+  /** Ablation of a head's output: zero, or its mean over training positions. Default zero. */
+  ablation?: AblationKind;
+  /** Random control sets per test (default 20). */
   draws?: number;
   controlSeed?: number;
+  /** Controls drawn from the selected heads' layers (nearest layer when one runs out). Default true. */
   layerMatched?: boolean;
+  /** Select heads on one half of the words, test on the other (default true). */
+  crossFit?: boolean;
+  /** Mismatches per item in the causal tests (default all). */
+  maxMismatches?: number;
+  /** Head patching (% of G restored) for selected heads (default false). */
+  patching?: boolean;
+  /** Legacy rules of the visual-dialog settings (headSelectionTables): ENV share ≥ threshold, and top-K. */
+  threshold?: number;
+  top?: number | 'auto' | 'none';
   batchSize?: number;
   force?: boolean;
   threads?: number;
@@ -127,6 +144,8 @@ export interface MechItem {
   context: Int32Array;
   target: number;
   envPositions: number[];
+  /** Positions of the ground token v<ENV> (the swap positions). */
+  groundPositions: number[];
   mismatches: Int32Array[];
 }
 
@@ -162,6 +181,7 @@ export function prepareMechanisticItems(all: readonly EvalItem[], maxLen: number
       context: p.context,
       target: p.item.target,
       envPositions: p.item.env_positions.filter((x) => x >= cut).map((x) => x - cut),
+      groundPositions: Array.from(p.swap),
       mismatches,
     };
   });
@@ -214,13 +234,6 @@ interface LensPart {
   rows: Record<string, unknown>[];
   tests: Record<string, unknown>[];
   training: Record<string, unknown>[];
-}
-
-interface HeadsPart {
-  heads: Record<string, unknown>[];
-  /** One row per selection rule. */
-  intervention: Record<string, unknown>[];
-  itemRows: Record<string, unknown>[];
 }
 
 /** What a step of the suite sees at one checkpoint. */
@@ -291,8 +304,12 @@ function defineStep<R>(
   };
 }
 
-/** Runs the mechanistic suite over the checkpoints of one run. */
+/** Runs the mechanistic suite over the checkpoints of one run, under its run lock (RUN/.groundlab.lock). */
 export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticRunResult> {
+  return withRunLock(opts.run, 'analyze', () => analyzeRunLocked(opts));
+}
+
+async function analyzeRunLocked(opts: MechanisticOptions): Promise<MechanisticRunResult> {
   const t0 = performance.now();
   const run = openRun(opts.run, { corpus: opts.corpus });
   const { config: cfg, corpus, corpusDir, ident } = run;
@@ -304,6 +321,8 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
   const lensCfg: LensTrainConfig = { ...preset.lens, ...(opts.lens ?? {}) };
   lensCfg.context = Math.min(lensCfg.context, cfg.train.context); // the model's positions
   const mapItems = opts.mapItems ?? 'per-word';
+  const headDraws = opts.draws ?? preset.heads?.draws ?? 20;
+  const headMismatches = opts.maxMismatches ?? preset.heads?.maxMismatches;
   const common = { format: FORMAT, corpus_hash: corpus.hash, items_sha256: sha256(readFileSync(join(corpusDir, 'items.jsonl'))), items: set, max_items: opts.maxItems ?? null, max_len: cfg.train.context };
 
   const out = ensureDir(join(run.dir, T.MECH_DIR));
@@ -317,14 +336,14 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
   const ckpts = present.filter((c) => steps.includes(c.step));
   if (opts.threads) E.setThreads(opts.threads);
 
-  const saliencyItems: SaliencyItem[] = items.map((it) => ({ context: it.context, target: it.target, envPositions: it.envPositions }));
+  const saliencyItems: SaliencyItem[] = items.map((it) => ({ context: it.context, target: it.target, envPositions: it.envPositions, groundPositions: it.groundPositions }));
   // The ENV share a head would get from uniform saliency over the prediction row: the items' share of
   // ENV positions. The 0.30 threshold means little when this baseline is above it (short contexts full of ENV).
   const uniform = { uniform_share: r6(uniformEnvShare(items)) };
 
   const saliency = defineStep<SaliencyPart>(cache, {
     name: 'saliency',
-    key: { ...common, map: opts.map ?? 'auto', map_items: mapItems },
+    key: { ...common, map: opts.map ?? 'auto', map_items: mapItems, ground: 2 },
     compute: (ctx) => {
       const result = saliencyStep(ctx.model(), items, saliencyItems, corpus, ctx.base, opts, mapItems);
       return { result, note: `ENV flow peaks at layer ${peakLayer(result.rows)}` };
@@ -348,17 +367,39 @@ export async function analyzeRun(opts: MechanisticOptions): Promise<MechanisticR
   });
   const heads = defineStep<HeadsPart>(cache, {
     name: 'heads',
-    key: { ...common, selections: headSelections(opts), draws: opts.draws ?? 20, control_seed: opts.controlSeed ?? 1, layer_matched: opts.layerMatched ?? false },
+    key: {
+      ...common,
+      heads_format: 2,
+      rules: headRuleNames(opts.headRules),
+      ablation: opts.ablation ?? 'zero',
+      draws: headDraws,
+      control_seed: opts.controlSeed ?? 1,
+      layer_matched: opts.layerMatched ?? true,
+      cross_fit: opts.crossFit ?? true,
+      max_mismatches: headMismatches ?? null,
+      patching: opts.patching ?? false,
+    },
     applies: (arch) => archEntry(arch).hooks.headOut !== null, // no heads to select or ablate (the LSTM)
     compute: (ctx) => {
       const sal = saliency.resultAt(ctx.step);
       if (!sal) throw new Error(`heads: no saliency for step ${ctx.step}`);
-      const result = headsStep(ctx.model(), items, sal.raw, ctx.base, opts);
-      return { result, note: `${result.intervention[0]!.n_heads} aggregate heads` };
+      const result = headsStep(ctx.model(), items, sal.raw, ctx.base, corpus, cfg.train.context, {
+        rules: opts.headRules,
+        ablation: opts.ablation,
+        draws: headDraws,
+        controlSeed: opts.controlSeed,
+        layerMatched: opts.layerMatched,
+        crossFit: opts.crossFit,
+        maxMismatches: headMismatches,
+        patching: opts.patching,
+      });
+      const first = result.intervention[0]!;
+      return { result, note: `${first.n_heads} heads selected by ${first.selection}` };
     },
     writeTables: (s, dir) => {
       if (!s.length) return;
-      writeCsv(join(dir, T.MECH_FILES.heads), s.flatMap((p) => p.heads.map((r) => ({ ...r, ...uniform }))), T.HEAD_COLUMNS);
+      // Holm over every checkpoint's tested heads (per rule), then the verdicts.
+      writeCsv(join(dir, T.MECH_FILES.heads), finalizeHeadRows(s.flatMap((p) => p.heads.map((r) => ({ ...r, ...uniform })))), T.HEAD_COLUMNS);
       writeCsv(join(dir, T.MECH_FILES.intervention), s.flatMap((p) => p.intervention), T.INTERVENTION_COLUMNS);
       writeCsv(join(dir, T.MECH_FILES.interventionItems), s.flatMap((p) => p.itemRows), T.INTERVENTION_ITEM_COLUMNS);
     },
@@ -433,6 +474,11 @@ function saliencyStep(model: LanguageModel, items: MechItem[], sItems: SaliencyI
   const res0 = computeSaliency(model, sItems, { batchSize: opts.batchSize ?? 32, padId: corpus.padId });
   const surprisal = res0.surprisal;
   const raw = res0.rows.sort((a, b) => a.item - b.item || a.layer - b.layer || (a.head < 0 ? 1 : b.head < 0 ? -1 : a.head - b.head));
+  // The same on each item's first mismatched context (u<ENV> at the ground positions): how much of a
+  // head's ground-token saliency is specific to the matching referent (matched − mismatched).
+  const mmIdx = items.map((_, i) => i).filter((i) => items[i]!.mismatches.length && items[i]!.mismatches[0]!.length === items[i]!.context.length && items[i]!.groundPositions.length);
+  const mmRes = mmIdx.length ? computeSaliency(model, mmIdx.map((i) => ({ ...sItems[i]!, context: items[i]!.mismatches[0]! })), { batchSize: opts.batchSize ?? 32, padId: corpus.padId }) : { rows: [] };
+  const mmShare = new Map(mmRes.rows.map((r) => [`${mmIdx[r.item]}/${r.layer}/${r.head}`, r.groundShare]));
   const unit = (h: number) => (h < 0 ? 'layer' : 'head');
   const itemRows = raw.map((r) => ({
     ...base,
@@ -443,8 +489,12 @@ function saliencyStep(model: LanguageModel, items: MechItem[], sItems: SaliencyI
     head: r.head < 0 ? '' : r.head + 1,
     env_flow: sig4(r.envFlow),
     env_share: r6(r.envShare),
+    ground_flow: sig4(r.groundFlow),
+    ground_share: r6(r.groundShare),
+    ground_share_mismatched: r6(mmShare.get(`${r.item}/${r.layer}/${r.head}`) ?? NaN),
     row_total: sig4(r.rowTotal),
     n_env: items[r.item]!.envPositions.length,
+    n_ground: items[r.item]!.groundPositions.length,
     n_tokens: items[r.item]!.context.length,
   }));
   // Means over items per (layer, head).
@@ -459,6 +509,9 @@ function saliencyStep(model: LanguageModel, items: MechItem[], sItems: SaliencyI
     .map((g) => {
       const flow = g.map((r) => r.envFlow);
       const share = g.map((r) => r.envShare);
+      const gshare = g.map((r) => r.groundShare);
+      const mm = g.map((r) => mmShare.get(`${r.item}/${r.layer}/${r.head}`)).filter((x): x is number => x !== undefined);
+      const diff = g.filter((r) => mmShare.has(`${r.item}/${r.layer}/${r.head}`)).map((r) => r.groundShare - mmShare.get(`${r.item}/${r.layer}/${r.head}`)!);
       return {
         ...base,
         layer: g[0]!.layer + 1,
@@ -469,6 +522,12 @@ function saliencyStep(model: LanguageModel, items: MechItem[], sItems: SaliencyI
         env_flow_se: sig4(se(flow)),
         env_share: r6(mean(share)),
         env_share_se: r6(se(share)),
+        ground_flow: sig4(mean(g.map((r) => r.groundFlow))),
+        ground_share: r6(mean(gshare)),
+        ground_share_se: r6(se(gshare)),
+        ground_share_mismatched: mm.length ? r6(mean(mm)) : NaN,
+        ground_share_diff: diff.length ? r6(mean(diff)) : NaN,
+        ground_share_diff_se: r6(se(diff)),
         row_total: sig4(mean(g.map((r) => r.rowTotal))),
       };
     })
@@ -521,27 +580,35 @@ function lensStep(model: LanguageModel, items: MechItem[], corpus: Corpus, base:
   let lens: TunedLens | null = null;
   let klFirst: number[] = [];
   let klLast: number[] = [];
+  let fit: LensFit | null = null;
+  const valTokens = corpus.splits.val.length > 66 ? corpus.splits.val : corpus.splits.train;
   if (cfg.steps > 0) {
-    // Reuse a lens file trained with the same settings against this very unembedding.
+    // Reuse a lens file trained with the same settings on this very checkpoint, with its training
+    // curve (kept in the file, so a run killed between the lens and its table part resumes to identical tables).
     if (!opts.force && existsSync(path)) {
       try {
         const l = TunedLens.load(path, model);
-        if (JSON.stringify(l.config) === JSON.stringify(cfg)) lens = l;
+        const meta = readSafetensorsHeader(path).metadata ?? {};
+        if (JSON.stringify(l.config) === JSON.stringify(cfg) && meta.checkpoint_sha256 === sha && meta.kl_train_first && meta.kl_train_last) {
+          lens = l;
+          klFirst = JSON.parse(meta.kl_train_first) as number[];
+          klLast = JSON.parse(meta.kl_train_last) as number[];
+        }
       } catch {
         lens = null;
       }
     }
     if (!lens) {
-      const trained = trainTunedLens(model, corpus.splits.train, cfg, { quiet: true });
+      const trained = trainTunedLens(model, corpus.splits.train, cfg, { quiet: true, valTokens });
       lens = trained.lens;
       klFirst = trained.klFirst;
       klLast = trained.klLast;
+      fit = trained.fit;
       ensureDir(join(path, '..'));
-      lens.save(path, { checkpoint_sha256: sha, step: String(base.step) });
+      lens.save(path, { checkpoint_sha256: sha, step: String(base.step), kl_train_first: JSON.stringify(klFirst), kl_train_last: JSON.stringify(klLast) });
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  const valTokens = corpus.splits.val.length > 66 ? corpus.splits.val : corpus.splits.train;
   const valCtx = Math.min(64, cfg.context);
   const klLogit = lensKL(model, null, valTokens, { context: valCtx });
   const klTuned = lens ? lensKL(model, lens, valTokens, { context: valCtx }) : [];
@@ -553,6 +620,13 @@ function lensStep(model: LanguageModel, items: MechItem[], corpus: Corpus, base:
     kl_train_first: klFirst.length ? r6(klFirst[l]!) : '',
     kl_train_last: klLast.length ? r6(klLast[l]!) : '',
     lens_steps: cfg.steps,
+    // Early stopping (issue 14): updates made, why training stopped, and whether this layer's
+    // validation KL had plateaued (1), was still falling (0), or is unknown (NA: fixed budget or a
+    // lens reused from disk). A non-converged layer is left out of claim 3.
+    lens_steps_run: fit ? fit.stepsRun : '',
+    stop_reason: fit ? fit.stopReason : '',
+    converged: fit && fit.converged[l] !== null ? (fit.converged[l] ? 1 : 0) : '',
+    kl_ratio: lens && klLogit[l]! > 0 ? r6(klTuned[l]! / klLogit[l]!) : '',
     lens_rows: cfg.rows ?? 0,
     lens_lr: cfg.lr,
     seconds: r6(seconds),
@@ -676,25 +750,6 @@ export function headSelectionTables(model: LanguageModel, items: readonly { cont
     };
     return { rule: sel.rule, result: res, heads, intervention };
   });
-}
-
-function headsStep(model: LanguageModel, items: MechItem[], raw: HeadSaliency[], base: Base, opts: MechanisticOptions): HeadsPart {
-  const { threshold, top, draws, controlSeed, layerMatched } = opts;
-  const tables = headSelectionTables(model, items, headScores(raw), { threshold, top, draws, controlSeed, layerMatched });
-  const heads = tables.flatMap((t) => t.heads.map((r) => ({ ...base, ...r })));
-  const intervention = tables.map((t) => ({ ...base, ...t.intervention }));
-  const itemRows = tables.flatMap(({ rule, result: res }) =>
-    items.map((it, i) => ({
-      ...base,
-      selection: rule,
-      item: it.id,
-      word: it.word,
-      original: r6(res.perItem.original[i]!),
-      intervened: r6(res.perItem.intervened[i]!),
-      control: r6(res.perItem.control[i]!), // NaN (NA) without controls
-    })),
-  );
-  return { heads, intervention, itemRows };
 }
 
 export type AnalyzeStudyOptions = Omit<MechanisticOptions, 'run' | 'corpus'> & StudyPassOptions;

@@ -14,8 +14,8 @@
  * jobs are trained and evaluated (see study.ts); the report then covers whatever is present.
  * Concurrent shards share the corpus: the first one builds it under a lock file, the others wait.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync } from 'node:fs';
+import { withWaitingLock } from '../util/lock.js';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { buildCorpus } from '../data/build.js';
 import { loadCorpus } from '../data/contract.js';
@@ -29,6 +29,8 @@ import { ensureDir } from '../util/files.js';
 import { packageRoot } from '../util/version.js';
 import { evaluateRun, type ItemSelection } from './evaluate.js';
 import { analyzeRun } from './mechanistic.js';
+import type { ClaimRow } from '../analysis/claims.js';
+import { CLAIMS_FILE, readClaims, writeStudyClaims } from './claims-study.js';
 import { aggregateStudy, type HeadlineRow, headlineRows, newStudyFile, parseShard, readStudy, shardJobs, type StudyAggregate, studyJobs, studyPaths, type StudyFile, writeStudy } from './study.js';
 
 export const STAGES = ['corpus', 'train', 'eval', 'analyze', 'report'] as const;
@@ -44,12 +46,13 @@ export const SYNTH_PRESET_OPTIONS: Record<string, Partial<SynthOptionsInput>> = 
 };
 
 /**
- * CHILDES corpus options per preset: targets by the CDI rule and the paper's templates as a second
+ * CHILDES corpus options per preset: targets by the CDI rule and our templates (in the paper's style) as a second
  * item set; the preset's own `corpusOptions` (e.g. the cpu preset's vocabulary cap) come on top.
  */
 export const CHILDES_PRESET_OPTIONS: Record<string, Record<string, unknown>> = {
-  cpu: { templates: 'paper' },
-  paper: { templates: 'paper' },
+  cpu: { templates: 'ours' },
+  mid: { templates: 'ours' },
+  paper: { templates: 'ours' },
 };
 
 export interface ReproduceOptions {
@@ -85,6 +88,8 @@ export interface ReproduceResult {
   skippedEntries: string[];
   failures: { job: string; error: string }[];
   headline: HeadlineRow[];
+  /** The claims scorecard (STUDY/claims.csv). */
+  claims: ClaimRow[];
   aggregate: StudyAggregate | null;
 }
 
@@ -92,48 +97,6 @@ export interface ReproduceResult {
 function findShared(rel: string): string | null {
   for (const p of [resolve(rel), resolve(packageRoot, rel)]) if (existsSync(p)) return p;
   return null;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Runs fn under an exclusive lock file; waits (polling) while another live process holds it. */
-async function withLock<T>(path: string, fn: () => Promise<T>, log: (s: string) => void, timeoutMs = 60 * 60 * 1000): Promise<T> {
-  const start = Date.now();
-  let announced = false;
-  for (;;) {
-    try {
-      writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), started_at: new Date().toISOString() }), { flag: 'wx' });
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let holder: { pid: number; host: string } | null = null;
-      try {
-        holder = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; host: string };
-      } catch {
-        holder = null;
-      }
-      if (holder && holder.host === hostname() && !pidAlive(holder.pid)) {
-        rmSync(path, { force: true }); // stale lock of a killed process on this machine
-        continue;
-      }
-      if (Date.now() - start > timeoutMs) throw new UserError(`${path} is held by ${holder ? `pid ${holder.pid} on ${holder.host}` : 'another process'}; delete it if no build is running`);
-      if (!announced) log(`waiting for ${holder ? `pid ${holder.pid} on ${holder.host}` : 'another process'} to finish building the corpus (${path})`);
-      announced = true;
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(path, { force: true });
-  }
 }
 
 const corpusComplete = (dir: string) => existsSync(join(dir, 'manifest.json')) && existsSync(join(dir, 'vocab.json'));
@@ -152,7 +115,7 @@ async function ensureCorpus(dir: string, preset: Preset, opts: ReproduceOptions,
     const cdir = isAbsolute(existing.corpus.dir) ? existing.corpus.dir : resolve(dir, existing.corpus.dir);
     if (corpusComplete(cdir)) return existing.corpus;
   }
-  return withLock(join(dir, 'corpus.lock'), async () => {
+  return withWaitingLock(join(dir, 'corpus.lock'), 'corpus build', async () => {
     if (corpusComplete(paths.corpus)) {
       const prev = readStudy(dir);
       if (prev) return prev.corpus;
@@ -176,7 +139,7 @@ async function ensureCorpus(dir: string, preset: Preset, opts: ReproduceOptions,
     log(`building the CHILDES corpus from ${inputs.join(', ')} in ${paths.corpus}`);
     await buildCorpus({ ...options, childes: inputs.map((p) => resolve(p)), out: paths.corpus, quiet: opts.quiet });
     return { source: 'childes' as const, dir: 'corpus', inputs: inputs.map((p) => resolve(p)), options, hash: loadCorpus(paths.corpus).hash };
-  }, log);
+  }, { log });
 }
 
 /** Runs the whole study of a preset (or the stages and shard asked for). */
@@ -260,12 +223,15 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceResult
   // 4. aggregate + report
   let report: string | null = null;
   let aggregate: StudyAggregate | null = null;
+  let claims: ClaimRow[] = [];
   if (stages.has('report') || stages.has('eval')) {
     t = Date.now();
     aggregate = aggregateStudy(dir);
     if (stages.has('report') && opts.writeReport) report = await opts.writeReport(dir, aggregate);
+    // The report writes STUDY/claims.csv; without a report it is written here.
+    claims = report && existsSync(join(dir, CLAIMS_FILE)) ? readClaims(join(dir, CLAIMS_FILE)) : writeStudyClaims(dir, aggregate).claims;
     seconds.report = (Date.now() - t) / 1000;
   }
   seconds.total = (Date.now() - t0) / 1000;
-  return { study: dir, report, seconds, skippedEntries, failures, headline: aggregate ? headlineRows(aggregate) : [], aggregate };
+  return { study: dir, report, seconds, skippedEntries, failures, headline: aggregate ? headlineRows(aggregate) : [], aggregate, claims };
 }

@@ -1,16 +1,19 @@
 /**
  * One run directory opened for a stage (evaluation, mechanistic suite): its resolved config, the
- * corpus it was trained on (checked by hash), its checkpoints and their sha256 (from the run's
- * manifest when it lists them, else hashed once), and the (arch, label, seed) every table row starts with.
+ * corpus it was trained on (checked by hash), its checkpoints and their sha256 (the file's own
+ * bytes, hashed once per process and checked against the run's manifest: a changed checkpoint is
+ * refused by name, and cached results are keyed by what the file holds), and the (arch, label,
+ * seed) every table row starts with.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Corpus, loadCorpus } from '../data/contract.js';
-import { listCheckpoints } from '../train/checkpoint.js';
+import { listCheckpoints, verifiedCheckpointSha } from '../train/checkpoint.js';
+import { corpusMismatch } from '../train/hf-import.js';
 import type { RunConfig } from '../train/config.js';
 import type { RunManifest } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
-import { readJson, sha256File } from '../util/files.js';
+import { readJson } from '../util/files.js';
 
 export interface Checkpoint {
   step: number;
@@ -26,7 +29,7 @@ export interface OpenRun {
   manifest: RunManifest | null;
   /** Checkpoints present, in step order. */
   checkpoints: Checkpoint[];
-  /** The checkpoint's sha256 (the manifest's record, else the file hashed once). */
+  /** The checkpoint file's sha256, verified against the manifest (hashed once per process). */
   sha(c: Checkpoint): string;
   ident: { arch: RunConfig['arch']; label: string; seed: number };
 }
@@ -42,17 +45,12 @@ export function readRunConfig(run: string): RunConfig {
 export function openRun(dir: string, opts: { corpus?: string } = {}): OpenRun {
   const config = readRunConfig(dir);
   const corpusDir = opts.corpus ?? config.corpus.dir;
+  if (!corpusDir) throw new UserError(`${dir} was imported without a corpus: pass --corpus CORPUS (the corpus whose vocabulary the model uses)`);
   if (!existsSync(join(corpusDir, 'vocab.json'))) throw new UserError(`the corpus of ${dir} is not at ${corpusDir}; pass --corpus DIR (the directory the run was trained on)`);
   const corpus = loadCorpus(corpusDir);
-  if (corpus.hash !== config.corpus.hash) throw new UserError(`${corpusDir} is not the corpus ${dir} was trained on (hash ${corpus.hash.slice(0, 12)} vs ${config.corpus.hash.slice(0, 12)} in run_config.json)`);
+  const mismatch = corpusMismatch(config, corpus, dir); // imported runs without a recorded corpus: the vocabulary size must match
+  if (mismatch) throw new UserError(mismatch);
   const manifest = existsSync(join(dir, 'manifest.json')) ? readJson<RunManifest>(join(dir, 'manifest.json')) : null;
-  const hashed = new Map<string, string>();
-  const sha = (c: Checkpoint) => {
-    const recorded = manifest?.checkpoints.find((m) => m.step === c.step)?.sha256;
-    if (recorded) return recorded;
-    let h = hashed.get(c.path);
-    if (h === undefined) hashed.set(c.path, (h = sha256File(c.path)));
-    return h;
-  };
+  const sha = (c: Checkpoint) => verifiedCheckpointSha(c.path, manifest);
   return { dir, config, corpusDir, corpus, manifest, checkpoints: listCheckpoints(dir), sha, ident: { arch: config.arch, label: config.label, seed: config.seed } };
 }

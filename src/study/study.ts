@@ -55,6 +55,7 @@ import {
 } from './tables.js';
 import { summariseGains } from '../analysis/grounding.js';
 import { mean, oneSampleTTest, pairedTTest, standardError } from '../analysis/stats.js';
+import { groupBy } from '../util/collections.js';
 
 export const STUDY_FILE = 'study.json';
 
@@ -241,22 +242,13 @@ export const STUDY_GROUNDING_COLUMNS = [
   'mean_G', 'se_G', 't_G', 'df', 'p_t_G', 't_paired', 'p_paired', 'words_G_lo', 'words_G_hi', 'words_wilcoxon_W', 'words_wilcoxon_p',
   'words_wilcoxon_method',
 ];
-export const STUDY_WORD_COLUMNS = ['label', 'arch', 'items', 'step', 'word', 'category', 'n_seeds', 'matched', 'mismatched', 'G', 'se_G'];
+export const STUDY_WORD_COLUMNS = ['label', 'arch', 'items', 'step', 'word', 'category', 'n_seeds', 'n_items', 'few_items', 'matched', 'mismatched', 'G', 'se_G'];
+/** Words with fewer evaluated items than this are flagged (few_items = 1) in study_words.csv. */
+export const FEW_ITEMS = 5;
 export const STUDY_R2_COLUMNS = ['label', 'arch', 'items', 'step', 'statistic', 'n_seeds', 'r2_mean', 'r2_se', 'r2_of_mean_G', 'slope_of_mean_G', 'n_words'];
 export const RUNS_COLUMNS = ['label', 'arch', 'seed', 'run', 'status', 'parameters', 'last_checkpoint', 'checkpoints', 'evaluated_checkpoints', 'train_seconds', 'code_version', 'corpus_hash'];
 
 const se = (xs: number[]) => (xs.length >= 2 ? standardError(xs) : NaN);
-
-function groupBy<T>(rows: readonly T[], key: (r: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const r of rows) {
-    const k = key(r);
-    const g = m.get(k);
-    if (g) g.push(r);
-    else m.set(k, [r]);
-  }
-  return m;
-}
 
 /** Reads every run's evaluation tables and writes the study-level CSVs in STUDY/eval. */
 export function aggregateStudy(dir: string, opts: { bootstrapSeed?: number; iterations?: number } = {}): StudyAggregate {
@@ -324,13 +316,14 @@ export function aggregateStudy(dir: string, opts: { bootstrapSeed?: number; iter
       const G = ws.map((w) => w.G as number);
       return {
         label, arch, items, step, word, category: String(ws[0]!.category ?? ''), n_seeds: ws.length,
-        matched: mean(ws.map((w) => w.matched as number)), mismatched: mean(ws.map((w) => w.mismatched as number)), G: mean(G), se_G: se(G), n_items: 1,
+        matched: mean(ws.map((w) => w.matched as number)), mismatched: mean(ws.map((w) => w.mismatched as number)), G: mean(G), se_G: se(G),
+        // The items are the same in every seed; the smallest count is what every seed evaluated.
+        n_items: Math.min(...ws.map((w) => Number(w.n_items) || 0)),
       };
     });
     const ws = perWord.length ? summariseGains(perWord, { bootstrapSeed: opts.bootstrapSeed ?? 1, iterations: opts.iterations ?? 10000 }) : null;
     for (const w of perWord) {
-      const { n_items: _n, ...row } = w;
-      words.push(row);
+      words.push({ ...w, few_items: w.n_items < FEW_ITEMS ? 1 : 0 });
     }
     grounding.push({
       label, arch, items, step,

@@ -14,14 +14,15 @@
  *   resume/state.safetensors
  *   losses.csv             step, split, loss, lr, grad_norm, tokens_per_s, elapsed_s
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as E from '../engine/index.js';
 import { type Corpus, loadCorpus } from '../data/contract.js';
 import { createModel } from '../models/index.js';
 import type { Arch, LanguageModel } from '../models/types.js';
 import { UserError } from '../util/errors.js';
-import { ensureDir, parseCsv, readJson, toCsv, writeFileAtomic, writeJson } from '../util/files.js';
+import { withRunLock } from '../util/lock.js';
+import { appendLines, dropTornLine, ensureDir, parseCsv, sha256File, readJson, toCsv, writeFileAtomic, writeJson } from '../util/files.js';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { codeVersion } from '../util/version.js';
@@ -118,9 +119,16 @@ function meanLoss(model: LanguageModel, batches: Batch[]): number {
   return count ? total / count : NaN;
 }
 
-/** Trains (or resumes, or skips if complete) one run. Returns its manifest. */
+/**
+ * Trains (or resumes, or skips if complete) one run. Returns its manifest. The run directory is
+ * locked (RUN/.groundlab.lock): a second writer is refused, naming the holder's pid.
+ */
 export async function train(opts: TrainOptions): Promise<RunManifest> {
-  const corpus = loadCorpus(opts.corpus);
+  const corpus = loadCorpus(opts.corpus); // before creating --out: a wrong corpus leaves nothing behind
+  return withRunLock(ensureDir(opts.out), 'train', () => trainLocked(opts, corpus));
+}
+
+async function trainLocked(opts: TrainOptions, corpus: Corpus): Promise<RunManifest> {
   const config = resolveRunConfig(opts, corpus);
   const out = ensureDir(opts.out);
   const cfgPath = join(out, 'run_config.json');
@@ -172,10 +180,17 @@ export async function train(opts: TrainOptions): Promise<RunManifest> {
     opt.step = st.adamStep;
   }
   manifest.checkpoints = manifest.checkpoints.filter((c) => c.step <= step);
+  // A checkpoint file at or before the resumed step is complete (written atomically before the
+  // state); one missing from the manifest (a kill between the two writes, in versions that saved
+  // the state first) is recorded now rather than lost.
+  for (const s of [...ckptSteps].filter((s) => s <= step && !manifest.checkpoints.some((c) => c.step === s)).sort((a, b) => a - b)) {
+    const file = join(out, 'checkpoints', checkpointName(s));
+    if (existsSync(file)) manifest.checkpoints = [...manifest.checkpoints, { step: s, file: `checkpoints/${checkpointName(s)}`, sha256: sha256File(file) }].sort((a, b) => a.step - b.step);
+  }
   // Keep only loss rows up to the resumed step (a killed process may have logged further).
-  const rows = existsSync(lossPath) ? parseCsv(readFileSync(lossPath, 'utf8')).filter((r) => r.step !== '' && Number(r.step) <= step && LOSS_COLUMNS.every((c) => c in r)) : [];
+  const rows = existsSync(lossPath) ? parseCsv(dropTornLine(readFileSync(lossPath, 'utf8'))).filter((r) => r.step !== '' && Number(r.step) <= step && LOSS_COLUMNS.every((c) => c in r)) : [];
   writeFileAtomic(lossPath, toCsv(rows, LOSS_COLUMNS));
-  const logRow = (r: Record<string, unknown>) => appendFileSync(lossPath, toCsv([r], LOSS_COLUMNS).split('\n')[1] + '\n');
+  const logRow = (r: Record<string, unknown>) => appendLines(lossPath, toCsv([r], LOSS_COLUMNS).split('\n')[1] + '\n');
   const writeManifest = () => writeJson(manifestPath, manifest);
   writeManifest();
 
@@ -191,10 +206,13 @@ export async function train(opts: TrainOptions): Promise<RunManifest> {
     logRow({ step: s, split: 'val', loss: val, lr: s > 0 ? learningRate(schedule, s - 1) : 0, grad_norm: '', tokens_per_s: '', elapsed_s: elapsed() });
     return val;
   };
+  // The manifest first, then the state: a kill between the two leaves a manifest ahead of the state
+  // (trimmed on resume), never a state ahead of the manifest, which would lose the checkpoint of
+  // that step from the manifest for good (found by test/integrity/kill-resume.test.ts).
   const saveState = (s: number) => {
-    saveResumeState(statePath, model, opt.m, opt.v, { step: s, adamStep: opt.step, seed: config.seed });
     manifest.train_seconds = elapsed();
     writeManifest();
+    saveResumeState(statePath, model, opt.m, opt.v, { step: s, adamStep: opt.step, seed: config.seed });
   };
 
   if (step === 0 && ckptSteps.has(0) && !manifest.checkpoints.some((c) => c.step === 0)) {

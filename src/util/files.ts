@@ -1,7 +1,8 @@
 /** File helpers shared by every stage: atomic writes, hashes, tidy tables (CSV, JSONL). */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { appendFileSync, closeSync, fsyncSync, rmSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UserError } from './errors.js';
 
 /** Writes a file so that readers see either the old or the new content, never a torn one (tmp + fsync + rename). */
 export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[]): void {
@@ -22,6 +23,28 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8A
     closeSync(fd);
   }
   renameSync(tmp, path);
+  removeStaleTemps(path);
+}
+
+/** Whether a process with this id exists (EPERM: it exists but belongs to another user). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes PATH.tmp-PID files left by writers killed mid-write (their pid is gone): no debris after a resume. */
+function removeStaleTemps(path: string): void {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.tmp-`;
+  for (const n of readdirSync(dir)) {
+    if (!n.startsWith(prefix)) continue;
+    const pid = Number(n.slice(prefix.length));
+    if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) rmSync(join(dir, n), { force: true });
+  }
 }
 
 /** JSON with 2-space indentation and a trailing newline; keys keep insertion order (deterministic for our objects). */
@@ -29,8 +52,28 @@ export function writeJson(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
+/** Parses a JSON file; a damaged one is a user error naming it (not a bare SyntaxError). */
 export function readJson<T = unknown>(path: string): T {
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new UserError(`${path} is not valid JSON (${(e as Error).message}); the file is damaged or truncated: restore it, or delete it and rerun the command that wrote it`);
+  }
+}
+
+/**
+ * Appends whole lines to a log-like output (losses.csv, eval tables). Not atomic by nature: a
+ * kill mid-append can leave a torn last line, so every reader of these files drops a last line
+ * without its newline (see dropTornLine) and resuming rewrites them atomically.
+ */
+export function appendLines(path: string, text: string): void {
+  appendFileSync(path, text);
+}
+
+/** Text up to its last newline: a line cut by a kill mid-append is dropped. */
+export function dropTornLine(text: string): string {
+  return text === '' || text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
 }
 
 export function sha256(data: string | Uint8Array): string {
@@ -53,6 +96,7 @@ export function sha256Dir(dir: string, filter: (name: string) => boolean = () =>
 }
 
 export function ensureDir(path: string): string {
+  if (existsSync(path) && !statSync(path).isDirectory()) throw new UserError(`${path} exists and is not a directory; choose another output path or move that file away`);
   mkdirSync(path, { recursive: true });
   return path;
 }

@@ -18,6 +18,7 @@
  * 'given' or 'name' a tensor may land at an unaligned offset; readers (ours, numpy, the
  * reference) handle that, ours by copying that tensor.
  */
+import { UserError } from './errors.js';
 import { Buffer } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from './files.js';
@@ -232,8 +233,19 @@ export function writeSafetensors(
 // Reading
 // ---------------------------------------------------------------------------------------------
 
+/** A damaged or foreign file: a user error (no stack trace), naming the file and the defect. */
+export class SafetensorsFormatError extends UserError {
+  override name = 'SafetensorsFormatError';
+  constructor(
+    readonly source: string,
+    readonly defect: string,
+  ) {
+    super(`safetensors: ${source}: ${defect}; the file is damaged or not a safetensors file: restore or re-create it`);
+  }
+}
+
 function fail(source: string, message: string): never {
-  throw new Error(`safetensors: ${source}: ${message}`);
+  throw new SafetensorsFormatError(source, message);
 }
 
 /** Header length from the 8-byte prefix, checked against the limit and the file size. */

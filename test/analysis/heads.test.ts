@@ -40,6 +40,12 @@ describe('aggregate heads and ablation', async () => {
     expect(controlHeadSets(chosen, 2, 2, { draws: 5, seed: 3 })).toEqual(sets);
     const matched = controlHeadSets([{ layer: 1, head: 0 }], 2, 2, { draws: 4, seed: 1, layerMatched: true });
     for (const s of matched) expect(s[0]).toEqual({ layer: 1, head: 1 });
+    // More selected than left: NA (no sets), never a smaller control; a full layer falls back to the nearest one.
+    expect(controlHeadSets([{ layer: 0, head: 0 }, { layer: 0, head: 1 }, { layer: 1, head: 0 }], 2, 2, { draws: 3 })).toEqual([]);
+    for (const s of controlHeadSets([{ layer: 1, head: 0 }, { layer: 1, head: 1 }], 3, 2, { draws: 4, seed: 2, layerMatched: true })) {
+      expect(s).toHaveLength(2);
+      for (const h of s) expect(h.layer).not.toBe(1);
+    }
   });
 
   it('selects heads by mean ENV share and runs the intervention with a paired test', () => {

@@ -4,12 +4,15 @@
  * tables and their columns, the cache (re-running reuses every part; changed options recompute),
  * the study aggregation, the CLI, and the report sections (opened in headless Chromium).
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRun, headSelections, parseSelection, prepareMechanisticItems, selectSteps } from '../../src/study/mechanistic.js';
 import { aggregateMechanistic, readSaliencyMaps } from '../../src/study/mechanistic-study.js';
+import { DEFAULT_HEAD_RULES, headRuleNames } from '../../src/study/heads-step.js';
+import { evaluateRun } from '../../src/study/evaluate.js';
+import { writeToyCorpus } from '../helpers/toy-corpus.js';
 import * as T from '../../src/study/mechanistic-tables.js';
 import { reproduce } from '../../src/study/reproduce.js';
 import { main } from '../../src/cli/main.js';
@@ -28,6 +31,7 @@ const labels = tiny.study.filter((e) => availableArchs().includes(e.arch)).map((
 const seed = tiny.seeds[0]!;
 const run = (label: string) => join(study, 'runs', `${label}-s${seed}`);
 const csv = (label: string, file: string) => parseCsv(readFileSync(join(run(label), T.MECH_DIR, file), 'utf8'));
+const csv0 = (dir: string, file: string) => parseCsv(readFileSync(join(dir, T.MECH_DIR, file), 'utf8'));
 const header = (label: string, file: string) => readFileSync(join(run(label), T.MECH_DIR, file), 'utf8').split('\n')[0];
 
 let report = '';
@@ -88,25 +92,38 @@ describe('mechanistic suite on the tiny preset', () => {
         expect(existsSync(join(dir, T.MECH_FILES.intervention))).toBe(false);
         continue;
       }
-      // Heads: the threshold rule and the top-K rule, per checkpoint.
+      // Heads: every named rule per checkpoint (the defaults), each head's test and verdict.
       const inter = csv(l, T.MECH_FILES.intervention);
       expect(header(l, T.MECH_FILES.intervention)).toBe(T.INTERVENTION_COLUMNS.join(','));
       const total = nLayers * nHeads;
-      expect(inter.map((r) => `${r.step}/${r.selection}`)).toEqual(steps.flatMap((s) => [`${s}/threshold:0.3`, `${s}/top:${Math.max(1, Math.round(0.1 * total))}`]));
+      const rules = headRuleNames(DEFAULT_HEAD_RULES);
+      expect(inter.map((r) => `${r.step}/${r.selection}`)).toEqual(steps.flatMap((s) => rules.map((r) => `${s}/${r}`)));
       for (const r of inter) {
         expect(Number(r.n_heads)).toBe(r.heads ? r.heads.split(';').length : 0);
-        if (r.selection.startsWith('top')) {
-          expect(Number(r.draws)).toBe(20);
-          expect(Number(r.control_size)).toBe(Number(r.n_heads));
-          expect(Number(r.p)).toBeGreaterThanOrEqual(0);
+        const foldSizes = [r.heads_1, r.heads_2].map((h) => (h ? h.split(';').length : 0));
+        if (r.na) {
+          expect(r.p_dG).toBe(''); // NA, never a p-value
+          expect(foldSizes.every((k) => k === 0 || total - k < k)).toBe(true);
+        } else {
+          expect(Number(r.draws)).toBeGreaterThan(0);
+          // Pooled over the folds that could be tested (a selection leaving fewer heads than it has is NA in its fold).
+          expect(Number(r.control_size)).toBe(Math.max(...foldSizes.filter((k) => k > 0 && total - k >= k)));
+          expect(Number(r.p_dG)).toBeGreaterThanOrEqual(0);
+          expect(Number(r.p_dG)).toBeLessThanOrEqual(1);
         }
       }
       const heads = csv(l, T.MECH_FILES.heads);
-      expect(heads).toHaveLength(steps.length * 2 * total);
-      const top = heads.filter((r) => r.selection.startsWith('top') && Number(r.step) === steps[steps.length - 1]);
-      const chosen = top.filter((r) => r.aggregate === '1').map((r) => Number(r.env_share));
-      const rest = top.filter((r) => r.aggregate === '0').map((r) => Number(r.env_share));
-      expect(Math.min(...chosen)).toBeGreaterThanOrEqual(Math.max(...rest));
+      expect(heads).toHaveLength(steps.length * rules.length * total);
+      for (const r of heads) {
+        expect(Number(r.selected)).toBe(Math.max(Number(r.selected_1 || 0), Number(r.selected_2 || 0)));
+        if (r.selected === '0') expect(r.p).toBe('');
+        if (r.p_holm !== '') expect(Number(r.p_holm)).toBeGreaterThanOrEqual(Number(r.p) - 1e-9);
+        if (r.grounding === '1') {
+          expect(Number(r.p_holm)).toBeLessThan(0.05);
+          expect(Number(r.dG)).toBeLessThan(0);
+          expect(Number(r.removed)).toBeGreaterThanOrEqual(0.05);
+        }
+      }
     }
   });
 
@@ -121,10 +138,10 @@ describe('mechanistic suite on the tiny preset', () => {
     const one = await analyzeRun({ run: run(l), corpus: join(study, 'corpus'), quiet: true, analyses: ['saliency'], steps: 'last' });
     expect(one.reused.saliency).toEqual([tiny.train.steps]);
     expect(readFileSync(join(run(l), T.MECH_DIR, T.MECH_FILES.saliency), 'utf8')).toBe(before);
-    const other = await analyzeRun({ run: run(l), corpus: join(study, 'corpus'), quiet: true, analyses: ['heads'], top: 'none', steps: 'last' });
+    const other = await analyzeRun({ run: run(l), corpus: join(study, 'corpus'), quiet: true, analyses: ['heads'], headRules: ['legacy'], steps: 'last' });
     expect(other.computed.heads).toHaveLength(1);
     expect(other.computed.saliency).toEqual([]); // heads reuse the saliency of the checkpoint
-    expect(csv(l, T.MECH_FILES.intervention).map((r) => r.selection)).toEqual(['threshold:0.3']);
+    expect(csv(l, T.MECH_FILES.intervention).map((r) => r.selection)).toEqual(['legacy:env_share>=0.3']);
     const m = readJson<{ analyses: Record<string, { steps: Record<string, unknown> }> }>(join(run(l), T.MECH_DIR, T.MECH_FILES.manifest));
     expect(Object.keys(m.analyses.heads!.steps)).toEqual([String(tiny.train.steps)]);
   });
@@ -135,7 +152,7 @@ describe('mechanistic suite on the tiny preset', () => {
     for (const f of Object.values(T.STUDY_MECH_FILES)) expect(existsSync(join(study, T.MECH_DIR, f))).toBe(true);
     expect(agg.studyIntervention.every((r) => Number(r.n_seeds) === 1)).toBe(true);
     const html = readFileSync(report, 'utf8');
-    for (const title of ['Where: saliency flow from ENV tokens', 'Where: tuned lens', 'How: aggregate heads and ablation']) expect(html).toContain(title);
+    for (const title of ['Where: saliency flow from ENV tokens', 'Where: tuned lens', 'How: grounding heads and ablation', 'Grounding heads over training', 'Saliency on the ground token']) expect(html).toContain(title);
     expect(html).toContain('intervention table');
     const check = await checkReportInBrowser(report);
     expect(check.errors).toEqual([]);
@@ -156,6 +173,30 @@ describe('mechanistic suite on the tiny preset', () => {
     expect(maps.every((m) => m.layer === 1 && m.head === 1)).toBe(true);
     expect(await main(['analyze', 'heads', '--quiet'])).toBe(2); // neither --run nor --study
   });
+});
+
+describe('imported runs', () => {
+  it('a model imported from a Hugging Face directory is accepted by eval grounding and analyze (with --corpus), and a wrong corpus is a clear error', async () => {
+    const src = run(labels.find((l) => tiny.study.find((e) => e.label === l)!.arch === 'gpt2')!);
+    const hf = mkdtempSync(join(tmpdir(), 'gl-hf-export-'));
+    copyFileSync(join(src, 'config.json'), join(hf, 'config.json'));
+    copyFileSync(listCheckpoints(src).pop()!.path, join(hf, 'model.safetensors'));
+    const corpus = join(study, 'corpus');
+    const imported = join(mkdtempSync(join(tmpdir(), 'gl-imported-run-')), 'run');
+    expect(await main(['import', hf, '--out', imported])).toBe(0);
+    await expect(evaluateRun({ run: imported, iterations: 100 })).rejects.toThrow(/imported without a corpus: pass --corpus/);
+    const ev = await evaluateRun({ run: imported, corpus, iterations: 100 });
+    expect(ev.evaluated).toEqual([0]);
+    const an = await analyzeRun({ run: imported, corpus, quiet: true, analyses: ['heads'], headRules: ['top:1:ground_share'], draws: 3 });
+    expect(an.computed.heads).toEqual([0]);
+    expect(csv0(imported, T.MECH_FILES.heads).every((r) => r.selection === 'top:1:ground_share')).toBe(true);
+    // Recorded at import: the corpus's hash; a corpus of another vocabulary size is refused.
+    const withCorpus = join(mkdtempSync(join(tmpdir(), 'gl-imported-run-')), 'run');
+    expect(await main(['import', hf, '--out', withCorpus, '--corpus', corpus])).toBe(0);
+    expect((await evaluateRun({ run: withCorpus, iterations: 100 })).evaluated).toEqual([0]);
+    const toy = writeToyCorpus();
+    await expect(evaluateRun({ run: imported, corpus: toy, iterations: 100 })).rejects.toThrow(/vocab_size .*: pass the corpus whose vocabulary the model uses/);
+  }, 60_000);
 });
 
 describe('selection rules and step specs', () => {

@@ -92,14 +92,16 @@ describe('buildCorpus on hand-written transcripts', () => {
     }
   });
 
-  it('items: test-split contexts ending before the target, with ENV and swap positions and seeded mismatches', () => {
+  it('items: held-out (validation + test) contexts ending before the target, with ENV and swap positions and seeded mismatches', () => {
     const c = loadCorpus(out);
     const items = loadItems(out);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(items.length).toBeGreaterThan(0);
     for (const item of items) {
       expect(item.source.kind).toBe('corpus');
-      expect(manifest.split_files.test).toContain(item.source.file);
+      const split = (item.source as { split: string }).split;
+      expect(['val', 'test']).toContain(split);
+      expect(manifest.split_files[split]).toContain(item.source.file);
       expect(item.target).toBe(c.ids.get(`${item.word}<LAN>`));
       expect(item.swap_positions.length).toBeGreaterThan(0);
       for (const p of item.swap_positions) expect(c.vocab[item.context[p]!]).toBe(`${item.word}<ENV>`);
@@ -194,5 +196,57 @@ describe('buildCorpus on hand-written transcripts', () => {
     for (const d of mine) expect(typeof d.line === 'number' && d.message.length > 0).toBe(true);
     expect(r.stats.utterances_skipped).toBe(2);
     expect(r.stats.diagnostics.total).toBe(diags.length);
+  });
+});
+
+describe('issue 14 item and target options', () => {
+  const work = tmp();
+  const targetsFile = writeTargets(work, WORDS);
+  it('corpus items come from validation + test by default and from the test split alone with item_splits [test]', async () => {
+    const both = join(tmp(), 'corpus');
+    const r = await buildCorpus({ childes: [MINI], out: both, targets: targetsFile, quiet: true, mismatches: 2, split: [0.34, 0.33, 0.33] });
+    const manifest = JSON.parse(readFileSync(join(both, 'manifest.json'), 'utf8'));
+    const items = loadItems(both);
+    const splits = new Set(items.map((i) => (i.source as { split: string }).split));
+    for (const i of items) expect(manifest.split_files[(i.source as { split: string }).split]).toContain(i.source.file);
+    expect([...splits].every((s) => s === 'val' || s === 'test')).toBe(true);
+    expect(r.stats.items.item_splits).toEqual(['val', 'test']);
+    const perWord = r.stats.items.per_word!;
+    expect(Object.values(perWord).reduce((a, w) => a + w.corpus, 0)).toBe(items.length);
+    const testOnly = join(tmp(), 'corpus');
+    await buildCorpus({ childes: [MINI], out: testOnly, targets: targetsFile, quiet: true, mismatches: 2, split: [0.34, 0.33, 0.33], item_splits: ['test'] });
+    const t = loadItems(testOnly);
+    expect(t.every((i) => (i.source as { split: string }).split === 'test')).toBe(true);
+    expect(t.length).toBe(items.filter((i) => (i.source as { split: string }).split === 'test').length);
+    expect(splits.has('val')).toBe(true); // the mini corpus has items in both held-out splits with this split
+  });
+  it('template_processing paper-code: speaker CHI and the leading "The child" removed; ours keeps MOT and "the child"', async () => {
+    const tpl = join(tmp(), 'templates.json');
+    writeFileSync(tpl, JSON.stringify({ ball: [{ env: 'The child rolls the ball.', lan: 'roll the ball' }, { env: 'The mother holds the ball', lan: 'the ball' }] }));
+    const out = join(tmp(), 'corpus');
+    await buildCorpus({ childes: [MINI], out, targets: targetsFile, templates: tpl, template_processing: 'paper-code', quiet: true, mismatch_mode: 'all' });
+    const c = loadCorpus(out);
+    const inVocab = (tok: string): string => (c.ids.has(tok) ? tok : '<unk>');
+    const items = loadItems(out).filter((i) => i.source.kind === 'template');
+    expect(items[0]!.context.map((id) => c.vocab[id])).toEqual(['<CHI>', 'rolls<ENV>', 'the<ENV>', 'ball<ENV>', '<CHI>', 'roll<LAN>', 'the<LAN>'].map(inVocab));
+    expect(items[0]!.swap_positions).toEqual([3]);
+    // Only a leading "The child" goes: "The mother" stays.
+    expect(items[1]!.context.map((id) => c.vocab[id]).slice(0, 3)).toEqual(['<CHI>', 'the<ENV>', 'mother<ENV>'].map(inVocab));
+    expect(() => buildCorpus({ childes: [MINI], out: join(tmp(), 'c'), targets: targetsFile, templates: 'paper', quiet: true })).rejects.toThrow(/our own/);
+  });
+  it('--targets paper keeps only words whose ENV form was seen ≥ min_env_seen times in training; the others are reported and never drawn as mismatches', async () => {
+    const out = join(tmp(), 'corpus');
+    const r = await buildCorpus({ childes: [MINI], out, targets: 'paper', min_env_seen: 2, quiet: true, mismatches: 3, cdi: '/nonexistent.csv' });
+    const t = loadTargets(out);
+    const leftOut = r.stats.targets.left_out!;
+    expect(leftOut.length).toBeGreaterThan(80); // most of the paper's 100 words never occur in the mini corpus
+    for (const w of t.words) expect(w.env_count).toBeGreaterThanOrEqual(2);
+    for (const l of leftOut) expect(l.env_count).toBeLessThan(2);
+    expect(t.words.length + leftOut.length).toBe(100);
+    const kept = new Set(t.words.map((w) => w.word));
+    for (const i of loadItems(out)) for (const m of i.mismatches) expect(kept.has(m.word)).toBe(true);
+    const diags = readJsonl<{ code: string }>(join(out, 'diagnostics.jsonl'));
+    expect(diags.filter((d) => d.code === 'target-env-unseen').length).toBe(leftOut.length);
+    expect(t.rule).toBe('paper (ENV seen >= 2)');
   });
 });

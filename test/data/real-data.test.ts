@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sharedData } from '../helpers/shared-data.js';
 import { buildCorpus, type BuildResult } from '../../src/data/build.js';
 import { DiagnosticSink } from '../../src/data/chat/diagnostics.js';
 import { loadCorpus, loadItems, loadTargets } from '../../src/data/contract.js';
@@ -16,9 +17,8 @@ import { CleaningOptionsSchema, EnvOptionsSchema } from '../../src/data/options.
 import { PAPER_TARGETS } from '../../src/data/targets.js';
 import { readTranscript } from '../../src/data/transcript.js';
 
-const DATA = fileURLToPath(new URL('../../../shared/data', import.meta.url));
-const CHILDES = join(DATA, 'childes');
-const HAVE_DATA = existsSync(CHILDES);
+const DATA = sharedData();
+const CHILDES = sharedData('childes');
 
 function chaFiles(dir: string): string[] {
   const out: string[] = [];
@@ -35,7 +35,7 @@ const mainTierLines = (text: string): number => text.match(/^\*[^:\s]+:/gm)?.len
 /** The corpus field of the first @ID header, as the builder names source corpora. */
 const idCorpus = (text: string): string => /^@ID:\s*[^|]*\|([^|]*)\|/m.exec(text)?.[1]?.toLowerCase() ?? '';
 
-describe.skipIf(!HAVE_DATA)('every CHAT file under ../shared/data', () => {
+describe('every CHAT file under ../shared/data', () => {
   const CLEAN = CleaningOptionsSchema.parse({});
   const ENV = EnvOptionsSchema.parse({});
   /** Source corpus of a file: the first folder under childes/ (plus one level for the corpus) or chat-fixtures. */
@@ -80,12 +80,12 @@ describe.skipIf(!HAVE_DATA)('every CHAT file under ../shared/data', () => {
   });
 });
 
-describe.skipIf(!HAVE_DATA)('the corpus built from all of ../shared/data/childes', () => {
+describe('the corpus built from all of ../shared/data/childes', () => {
   let out: string;
   let result: BuildResult;
   beforeAll(async () => {
     out = join(mkdtempSync(join(tmpdir(), 'groundlab-childes-')), 'corpus');
-    result = await buildCorpus({ childes: [CHILDES], out, cdi: join(DATA, 'cdi', 'English_American_WS.csv'), templates: 'paper', quiet: true });
+    result = await buildCorpus({ childes: [CHILDES], out, cdi: join(DATA, 'cdi', 'English_American_WS.csv'), templates: 'ours', quiet: true });
   }, 120_000);
 
   it('stats.json agrees with the raw files: transcripts, utterances and ENV tier lines per source corpus', () => {
@@ -109,7 +109,7 @@ describe.skipIf(!HAVE_DATA)('the corpus built from all of ../shared/data/childes
     expect(stats.env_tokens).toBe(stats.splits.train.env_tokens + stats.splits.val.env_tokens + stats.splits.test.env_tokens);
   });
 
-  it('selects CDI nouns by the SPEC rule and writes items for the paper templates and the test split', () => {
+  it('selects CDI nouns by the SPEC rule and writes items for our templates and the held-out splits', () => {
     const t = loadTargets(out);
     expect(t.rule).toBe('cdi');
     expect(t.words.length).toBeGreaterThan(20);

@@ -5,13 +5,13 @@ import { envWords } from '../../src/data/chat/env-tier.js';
 import { TemplatesSchema } from '../../src/data/items.js';
 import { EnvOptionsSchema } from '../../src/data/options.js';
 import { PAPER_TARGETS } from '../../src/data/targets.js';
-import { templatesFor } from '../../scripts/templates/paper-templates.js';
+import { templatesFor } from '../../scripts/templates/ours-templates.js';
 
-const PATH = fileURLToPath(new URL('../../assets/templates/paper.json', import.meta.url));
+const PATH = fileURLToPath(new URL('../../assets/templates/ours.json', import.meta.url));
 const templates = TemplatesSchema.parse(JSON.parse(readFileSync(PATH, 'utf8')));
 const words = (s: string): string[] => envWords(s, EnvOptionsSchema.parse({}));
 
-describe('assets/templates/paper.json', () => {
+describe('assets/templates/ours.json', () => {
   it('covers the paper\'s 100 words, 10 templates each, in the paper\'s order', () => {
     expect(Object.keys(templates)).toEqual([...PAPER_TARGETS]);
     for (const w of PAPER_TARGETS) expect(templates[w], w).toHaveLength(10);

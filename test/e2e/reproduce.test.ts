@@ -45,6 +45,10 @@ describe('groundlab reproduce --preset tiny', () => {
   it('builds the corpus, trains and evaluates every entry, writes tables and the report', () => {
     expect(first.code).toBe(0);
     expect(first.out).toContain(`report: ${join(study, 'report.html')}`);
+    // The claims scorecard (issue 14) is written and printed.
+    expect(first.out).toContain(`claims scorecard (${study}/claims.csv):`);
+    expect(first.out).toMatch(/claim 1 {2}gpt2\s+corpus\s+(supported|not supported|inconclusive)/);
+    expect(existsSync(join(study, 'claims.csv'))).toBe(true);
     for (const l of labels) expect(first.out).toMatch(new RegExp(`${l}\\s+step\\s+${tiny.train.steps}`));
     expect(readJson<{ preset: string; entries: unknown[] }>(join(study, 'study.json')).preset).toBe('tiny');
     expect(existsSync(join(study, 'corpus', 'truth.json'))).toBe(true);

@@ -163,6 +163,7 @@ describe('Mamba-2 model', () => {
 describe('presets', () => {
   it('every preset has a Mamba-2 within 10% of the parameters of the GPT-2 of the same depth', () => {
     for (const p of presets.values()) {
+      if (p.name === 'mid') continue; // a GPT-2-only preset (issue 14: scale for claim 3)
       const mm = p.models.mamba2;
       expect(mm, `${p.name} has no mamba2 model`).toBeDefined();
       expect(p.study.some((s) => s.arch === 'mamba2'), `${p.name} study has no mamba2 entry`).toBe(true);

@@ -109,9 +109,13 @@ describe('visual heads and intervention (image-grounded)', () => {
       expect(mine.filter((h) => h.aggregate === '1').map((h) => `L${h.layer}H${h.head}`).join(';')).toBe(x.heads);
       if (x.selection === 'threshold:0.3') for (const h of mine) expect(h.aggregate === '1').toBe(Number(h.env_share) >= 0.3);
       expect(Number(x.original)).toBeGreaterThan(0);
-      if (Number(x.n_heads) > 0 && Number(x.n_heads) < mine.length) {
-        expect(Number(x.control_size)).toBe(Math.min(Number(x.n_heads), mine.length - Number(x.n_heads))); // fewer when few other heads remain
+      if (Number(x.n_heads) > 0 && Number(x.n_heads) <= mine.length - Number(x.n_heads)) {
+        expect(Number(x.control_size)).toBe(Number(x.n_heads)); // controls as large as the selection
         expect(Number(x.diff)).toBeCloseTo(Number(x.intervened) - Number(x.control), 5);
+      } else if (Number(x.n_heads) > 0) {
+        expect(Number(x.control_size)).toBe(0); // too few other heads: NA, never a smaller control
+        expect(x.control).toBe('');
+        expect(x.p).toBe('');
       }
     }
     const m = readJson<{ runs: { label: string; status: string; reason?: string; saliency_reused?: boolean }[] }>(join(study, 'eval', 'visual_intervention.json'));

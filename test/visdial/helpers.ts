@@ -2,13 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedData } from '../helpers/shared-data.js';
 import { writeFeatures } from '../../src/data/images/features.js';
 import { Rng } from '../../src/util/rng.js';
 
-export const DATA = fileURLToPath(new URL('../../../shared/data', import.meta.url));
-export const VISDIAL = join(DATA, 'visdial');
-export const COCO = join(DATA, 'coco');
-export const CDI = join(DATA, 'cdi', 'English_American_WS.csv');
+export const DATA = sharedData();
+export const VISDIAL = sharedData('visdial');
+export const COCO = sharedData('coco');
+export const CDI = sharedData('cdi', 'English_American_WS.csv');
 const raw = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 
 /** An independent tokeniser (regex over the raw text), equal to textWords without compounds. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { sharedData } from '../helpers/shared-data.js';
 import { readCoco } from '../../src/data/visdial/coco.js';
 import { VisualDiagnostics } from '../../src/data/visdial/diagnostics.js';
 import { readJsonInputs } from '../../src/data/visdial/json-input.js';
@@ -11,9 +12,9 @@ import { fileSplitName, readVisualSources } from '../../src/data/visdial/sources
 import { CompoundJoiner, textWords } from '../../src/data/visdial/text.js';
 import { readVisDial } from '../../src/data/visdial/visdial.js';
 
-const DATA = fileURLToPath(new URL('../../../shared/data', import.meta.url));
-const VISDIAL = join(DATA, 'visdial');
-const COCO = join(DATA, 'coco');
+const DATA = sharedData();
+const VISDIAL = sharedData('visdial');
+const COCO = sharedData('coco');
 const raw = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 
 function tmp(): string {

@@ -31,7 +31,7 @@ const saliencyOpts = {
 };
 
 const lensOpts = {
-  lens_steps: z.number().int().nonnegative().optional().describe('tuned-lens AdamW updates per checkpoint (0: logit lens only; default: the preset\'s: tiny 8, demo 60, cpu 200, paper 4000)'),
+  lens_steps: z.number().int().nonnegative().optional().describe('tuned-lens AdamW updates per checkpoint, a cap: training stops earlier on a validation-KL plateau (0: logit lens only; default: the preset\'s: tiny 8, demo, cpu and mid 600, paper 4000)'),
   lens_lr: z.number().positive().optional().describe('tuned-lens peak learning rate (default: the preset\'s; paper 5e-4)'),
   lens_warmup: z.number().int().nonnegative().optional().describe('tuned-lens warm-up steps (paper 1,000)'),
   lens_batch: z.number().int().positive().optional().describe('training sequences per update'),
@@ -40,11 +40,17 @@ const lensOpts = {
 };
 
 const headOpts = {
-  threshold: z.number().min(0).max(1).default(0.3).describe('aggregate heads: mean ENV share of the prediction-row saliency ≥ this'),
-  top: z.string().regex(/^(auto|none|\d+)$/).default('auto').describe('a second, labelled selection: the K heads with the highest mean ENV share (auto: 10% of the heads; none: off)'),
-  draws: z.number().int().positive().default(20).describe('random control sets of as many heads (seeded)'),
+  head_rule: z
+    .string()
+    .optional()
+    .describe('head selection rules, comma-separated: METRIC>=X | top:K[:METRIC] | legacy (ENV share ≥ 0.30), each optionally +floor:F; METRIC: env_share, ground_share, env_enrichment, ground_enrichment, env_flow, ground_flow, layer_flow_share, total (default: ground_enrichment>=2+floor:0.05,layer_flow_share>=0.3+floor:0.05,legacy)'),
+  ablation: z.enum(['zero', 'mean']).default('zero').describe('ablate a head by zeroing its output, or by its mean output over training positions'),
+  controls: z.number().int().positive().optional().describe("random control sets of as many heads per test, seeded (default: the preset's: tiny 5, demo 10, else 20)"),
   control_seed: z.number().int().default(1).describe('seed of the control draws'),
-  layer_matched: z.boolean().default(false).describe('draw each control head from the same layer as an aggregate head'),
+  layer_matched: z.boolean().default(true).describe('draw each control head from the layer of the head it stands for (nearest layer when that layer runs out; --no-layer_matched: any layer)'),
+  cross_fit: z.boolean().default(true).describe('select heads on one half of the words and test them on the other (--no-cross_fit: select and test on all items)'),
+  max_mismatches: z.number().int().positive().optional().describe("mismatches per item in the ablation tests (default: the preset's: tiny 2, demo 3, cpu 5, else all; fewer is faster)"),
+  patching: z.boolean().default(false).describe('also patch each selected head from matched into mismatched contexts and back (% of G restored)'),
 };
 
 type Opts = { [k: string]: any };
@@ -70,11 +76,14 @@ function toOptions(o: Opts, analyses: Analysis[]): Omit<MechanisticOptions, 'run
     map: o.map_layer !== undefined ? { layer: o.map_layer, head: o.map_head ?? null } : 'auto',
     mapItems: o.map_items,
     lens,
-    threshold: o.threshold,
-    top: o.top === 'auto' || o.top === 'none' ? o.top : Number(o.top),
-    draws: o.draws,
+    headRules: o.head_rule ? String(o.head_rule).split(',').map((r: string) => r.trim()).filter(Boolean) : undefined,
+    ablation: o.ablation,
+    draws: o.controls,
     controlSeed: o.control_seed,
     layerMatched: o.layer_matched,
+    crossFit: o.cross_fit,
+    maxMismatches: o.max_mismatches,
+    patching: o.patching,
   };
 }
 
@@ -123,24 +132,24 @@ function printSummary(saliency: Record<string, unknown>[], intervention: Record<
     }
     const uniform = Number(saliency.find((r) => r.uniform_share !== undefined && r.uniform_share !== '')?.uniform_share);
     if (Number.isFinite(uniform)) {
-      console.log(`  ENV positions are ${(100 * uniform).toFixed(0)}% of the items' contexts: uniform saliency alone gives an ENV share of ${f3(uniform)} (column uniform_share)${uniform >= 0.3 ? '; a 0.30 threshold then selects almost every head, so read the top-K selection too' : ''}`);
+      console.log(`  ENV positions are ${(100 * uniform).toFixed(0)}% of the items' contexts: uniform saliency alone gives an ENV share of ${f3(uniform)} (column uniform_share)${uniform >= 0.3 ? '; the legacy 0.30 rule then selects almost every head' : ''}`);
     }
   }
   if (analyses.includes('heads') && intervention.length) {
-    console.log('  intervention (matched surprisal, nats):          heads  mean layer  ablated  control  unablated  p');
+    console.log('  intervention: heads of each rule ablated (each fold on its held-out words) vs random same-size sets');
+    console.log('    model      step   rule                                heads  matched: ablated control unablated   p     ΔG ablated  control  p(ΔG)');
     for (const r of intervention) {
       console.log(
-        `    ${String(r.label).padEnd(10)} step ${String(r.step).padStart(6)} ${String(r.selection).padEnd(13)} ${String(Number(r.n_heads).toFixed(r.n_seeds && Number(r.n_seeds) > 1 ? 2 : 0)).padStart(5)}  ${f3(r.mean_layer).padStart(10)}  ${f3(r.intervened).padStart(7)}  ${f3(r.control).padStart(7)}  ${f3(r.original).padStart(9)}  ${fmtP(Number(r.p ?? r.p_items))}${controlNote(r)}`,
+        `    ${String(r.label).padEnd(10)} ${String(r.step).padStart(6)}  ${String(r.selection).padEnd(34)} ${String(Number(r.n_heads).toFixed(r.n_seeds && Number(r.n_seeds) > 1 ? 2 : 0)).padStart(5)}  ${f3(r.intervened).padStart(15)} ${f3(r.control).padStart(7)} ${f3(r.original).padStart(9)}  ${fmtP(Number(r.p ?? r.p_items)).padStart(7)}  ${f3(r.dG).padStart(8)}  ${f3(r.dG_control).padStart(8)}  ${fmtP(Number(r.p_dG ?? r.p_dG_items))}${controlNote(r)}`,
       );
     }
   }
 }
 
-/** Flags intervention rows whose control cannot match the selection (too few heads left). */
+/** Flags intervention rows without a test: no heads selected, or too few other heads for a control of the same size (NA). */
 function controlNote(r: Record<string, unknown>): string {
-  if (r.control === undefined || r.control === null || r.control === '' || !Number.isFinite(Number(r.control))) return '  (no control: every head selected)';
-  const size = Number(r.control_size);
-  if (Number.isFinite(size) && size < Number(r.n_heads)) return `  (control of only ${size} head${size === 1 ? '' : 's'}: the rest were selected)`;
+  if (r.na) return `  (NA: ${r.na})`;
+  if (r.control === undefined || r.control === null || r.control === '' || !Number.isFinite(Number(r.control))) return '  (NA: no heads selected, or too few other heads for a control of the same size)';
   return '';
 }
 
@@ -175,12 +184,13 @@ const lens = defineCommand({
 
 const heads = defineCommand({
   name: 'analyze heads',
-  summary: 'aggregate heads (ENV share ≥ threshold; also the top 10%), zero-ablation against random controls: the SPEC §1 intervention table',
+  summary: 'grounding heads: named selection rules, each head and set ablated (zero or mean) against same-size random controls on held-out words; ΔG, Holm-corrected verdicts, the SPEC §1 table',
   options: z.object({ ...common, ...saliencyOpts, ...headOpts }),
   details: [
     'Computes the saliency of each checkpoint first (reused when present). Outputs (RUN/mechanistic/): heads.csv',
-    '(head grid), intervention.csv (per checkpoint: heads, mean layer, surprisal ablated / control / unablated,',
-    'paired t-test intervened vs control, one-sided), intervention_items.csv. The LSTM has no heads (skipped).',
+    '(per rule and head: metrics, per-fold selection and test, ΔG vs controls, p_holm, verdict grounding 1/0),',
+    'intervention.csv (per checkpoint and rule: matched surprisal ablated / control / unablated, ΔG and its control,',
+    'one-sided paired t-tests), intervention_items.csv. The LSTM has no heads (skipped).',
     examples('heads'),
   ].join('\n'),
   run: (o) => execute(o, ['saliency', 'heads']),

@@ -12,6 +12,7 @@ import { BuildOptionsSchema } from '../../data/options.js';
 import { readStats, renderStats, renderWord } from '../../data/report.js';
 import { synthesizeWorld, SynthOptionsSchema } from '../../data/synth/world.js';
 import { UserError } from '../../util/errors.js';
+import { readJsonl } from '../../util/files.js';
 
 function summary(dir: string, r: { stats: { transcripts: number; utterances: number; vocab_size: number; splits: { train: { tokens: number } } }; targets: TargetsFile; items: number; diagnostics: number }): string {
   const s = r.stats;
@@ -31,15 +32,24 @@ const build: CommandSpec<typeof BuildOptionsSchema> = {
   details: [
     'Examples:',
     '  groundlab corpus build --childes ../shared/data/childes --out corpora/childes',
-    '  groundlab corpus build Eng-NA.zip --out corpora/na --targets paper --templates paper',
+    '  groundlab corpus build Eng-NA.zip --out corpora/na --targets paper --templates ours',
     '  groundlab corpus build --childes data --out c --env.tiers act,sit,gpx,com --clean.drop_retracings false',
     'Outputs: vocab.json, train/val/test.bin, targets.json, items.jsonl, stats.json, diagnostics.jsonl, manifest.json.',
   ].join('\n'),
   async run(opts) {
     const r = await buildCorpus(opts);
     console.log(summary(opts.out, r));
+    printDiagnostics(opts.out);
   },
 };
+
+/** Errors and warnings of a build on stderr, one line each with file and line (all of them are in diagnostics.jsonl). */
+function printDiagnostics(dir: string, max = 20): void {
+  const path = join(dir, 'diagnostics.jsonl');
+  const shown = readJsonl<{ file: string; line: number; code: string; severity: string; message: string }>(path).filter((d) => d.severity !== 'info');
+  for (const d of shown.slice(0, max)) process.stderr.write(`${d.severity}: ${d.file}${d.line ? `:${d.line}` : ''}: ${d.code}: ${d.message}\n`);
+  if (shown.length > max) process.stderr.write(`... and ${shown.length - max} more errors and warnings in ${path}\n`);
+}
 
 const synth: CommandSpec<typeof SynthOptionsSchema> = {
   name: 'corpus synth',

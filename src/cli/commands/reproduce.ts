@@ -47,6 +47,9 @@ const reproduceCommand = defineCommand({
     const s = res.seconds;
     console.log(`study ${res.study} (preset ${o.preset})`);
     console.log(formatHeadline(res.headline));
+    const { formatClaims } = await import('../../analysis/claims.js');
+    console.log(`claims scorecard (${res.study}/claims.csv):`);
+    console.log(formatClaims(res.claims));
     console.log(`time: corpus ${s.corpus.toFixed(0)} s, training ${s.train.toFixed(0)} s, evaluation ${s.eval.toFixed(0)} s, mechanistic analyses ${s.analyze.toFixed(0)} s, report ${s.report.toFixed(0)} s, total ${s.total.toFixed(0)} s`);
     for (const e of res.skippedEntries) console.log(`not run: ${e}`);
     await finish(res.report, o.check, res.failures);

@@ -89,10 +89,12 @@ const importCommand = defineCommand({
     from: z.string().describe('Hugging Face model directory'),
     out: z.string().describe('run directory to create'),
     label: z.string().default('imported').describe('label of the run'),
+    corpus: z.string().optional().describe('corpus whose vocabulary the model uses (recorded in run_config.json; else pass --corpus to eval and analyze)'),
+    context: z.number().int().positive().optional().describe('context length the analyses cut items to (default: the model positions, at most 512)'),
   }),
   async run(o) {
     const { importHfCheckpoint } = await import('../../train/hf-import.js');
-    const r = importHfCheckpoint(o.from, o.out, o.label);
+    const r = importHfCheckpoint(o.from, o.out, o.label, { corpus: o.corpus, context: o.context });
     console.log(`imported ${r.arch} (${r.parameters.toLocaleString('en-US')} parameters) into ${r.out}`);
   },
 });

@@ -19,7 +19,8 @@ export interface Diagnostic {
 /** Every code the reader and builder can emit, with what it means and what happens next. */
 export const DIAGNOSTIC_CODES = {
   'unreadable-file': { severity: 'error', meaning: 'the file could not be read or decoded; it is skipped' },
-  'invalid-utf8': { severity: 'warning', meaning: 'bytes that are not UTF-8 were replaced by U+FFFD' },
+  'invalid-utf8': { severity: 'warning', meaning: 'a line that is not valid UTF-8; its tier is skipped (a main tier with its dependent tiers), no byte is replaced' },
+  'binary-file': { severity: 'error', meaning: 'the file is not text (NUL bytes); it is skipped' },
   'empty-file': { severity: 'error', meaning: 'no header and no main tier found; the file is skipped' },
   'missing-begin': { severity: 'warning', meaning: '@Begin is missing' },
   'missing-end': { severity: 'warning', meaning: '@End is missing' },
@@ -38,6 +39,7 @@ export const DIAGNOSTIC_CODES = {
   'template-missing-word': { severity: 'warning', meaning: 'a template whose LAN (or ENV) text lacks the target word; skipped' },
   'template-unknown-word': { severity: 'info', meaning: 'a template word that is not a target word of this corpus; skipped' },
   'target-not-in-vocab': { severity: 'warning', meaning: 'a requested target word never occurs in the training split' },
+  'target-env-unseen': { severity: 'warning', meaning: 'a target of the paper\'s list whose ENV form occurs fewer than min_env_seen times in the training split; left out of the targets and mismatches' },
 } as const satisfies Record<string, { severity: Severity; meaning: string }>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -79,32 +79,97 @@ export interface ChatFile {
 interface LogicalLine {
   text: string;
   line: number;
+  /** Holds a physical line that is not valid UTF-8: reported already, its tier is skipped. */
+  invalid?: boolean;
 }
 
-/** Decodes bytes as UTF-8 (dropping a BOM); invalid sequences become U+FFFD and a diagnostic. */
+/**
+ * Decodes bytes as UTF-8 (dropping a BOM). Whole-file decoding, kept for callers that only need
+ * text; readers of data use decodeChatLines, which never lets a replaced byte reach the words.
+ */
 export function decodeChat(bytes: Uint8Array, sink: DiagnosticSink): string {
-  let text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.includes('\ufffd')) sink.report(0, 'invalid-utf8', 'the file is not valid UTF-8; invalid bytes were replaced');
-  return text;
+  return decodeChatLines(bytes, sink).text;
+}
+
+export interface DecodedChat {
+  /** The text, lines joined by "\n"; an invalid line keeps its number but its content is not used. */
+  text: string;
+  /** 1-based numbers of physical lines that are not valid UTF-8. */
+  invalidLines: Set<number>;
+  /** The file is not text at all (NUL bytes); nothing of it is read. */
+  binary: boolean;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const lossyUtf8 = new TextDecoder('utf-8', { fatal: false });
+
+/** Index of the first byte of an invalid UTF-8 sequence in a line (for the diagnostic). */
+function firstInvalidByte(line: Uint8Array): number {
+  for (let i = 0; i < line.length; ) {
+    const b = line[i]!;
+    const need = b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
+    if (need < 0) return i;
+    try {
+      strictUtf8.decode(line.subarray(i, i + need + 1));
+    } catch {
+      return i;
+    }
+    i += need + 1;
+  }
+  return 0;
+}
+
+/**
+ * Decodes a CHAT file line by line. A line that is not valid UTF-8 gets a diagnostic with its line
+ * number and the offending byte, and its tier is skipped (a main tier with its dependent tiers):
+ * no byte is ever replaced by U+FFFD and read as part of a word ("look" must not become "ok").
+ * A file with NUL bytes is not text: one diagnostic, nothing read.
+ */
+export function decodeChatLines(bytes: Uint8Array, sink: DiagnosticSink): DecodedChat {
+  if (bytes.subarray(0, 65536).includes(0)) {
+    sink.report(0, 'binary-file', `not a text file (NUL bytes in the first ${Math.min(bytes.length, 65536)} bytes); is it really CHAT? The file is skipped`);
+    return { text: '', invalidLines: new Set(), binary: true };
+  }
+  let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const lines: string[] = [];
+  const invalid = new Set<number>();
+  // Physical lines end at \r\n, \r or \n, as logicalLines splits them.
+  for (let i = start; i <= bytes.length; i++) {
+    const b = bytes[i];
+    if (i < bytes.length && b !== 0x0a && b !== 0x0d) continue;
+    const line = bytes.subarray(start, i);
+    try {
+      lines.push(strictUtf8.decode(line));
+    } catch {
+      const at = firstInvalidByte(line);
+      invalid.add(lines.length + 1);
+      sink.report(lines.length + 1, 'invalid-utf8', `not valid UTF-8 (byte 0x${line[at]!.toString(16).padStart(2, '0')} at byte ${at + 1} of the line); the line's tier is skipped, nothing is replaced`);
+      lines.push(lossyUtf8.decode(line));
+    }
+    if (b === 0x0d && bytes[i + 1] === 0x0a) i++;
+    start = i + 1;
+  }
+  return { text: lines.join('\n'), invalidLines: invalid, binary: false };
 }
 
 /** Joins tab-initial continuation lines onto the line before them, keeping the first line number. */
-export function logicalLines(text: string, sink: DiagnosticSink): LogicalLine[] {
+export function logicalLines(text: string, sink: DiagnosticSink, invalidLines?: ReadonlySet<number>): LogicalLine[] {
   const out: LogicalLine[] = [];
   const physical = text.split(/\r\n|\r|\n/);
   for (let i = 0; i < physical.length; i++) {
     const raw = physical[i]!;
+    const bad = invalidLines?.has(i + 1) ?? false;
     if (raw.startsWith('\t')) {
       const prev = out[out.length - 1];
       if (!prev) {
-        sink.report(i + 1, 'orphan-continuation', 'continuation line with nothing before it');
+        if (!bad) sink.report(i + 1, 'orphan-continuation', 'continuation line with nothing before it');
         continue;
       }
       prev.text += ' ' + raw.slice(1);
+      if (bad) prev.invalid = true; // a bad continuation poisons the whole tier, not just its own part
       continue;
     }
-    out.push({ text: raw, line: i + 1 });
+    out.push(bad ? { text: raw, line: i + 1, invalid: true } : { text: raw, line: i + 1 });
   }
   return out;
 }
@@ -153,13 +218,18 @@ const DEPENDENT_TIER = /^%([^:\s]+):\s?(.*)$/s;
 const HEADER = /^@([^:\t]+?)(?::\s?(.*))?$/s;
 
 /** Parses one CHAT transcript. Problems go to `sink`; the result holds everything that could be read. */
-export function parseChat(text: string, sink: DiagnosticSink): ChatFile {
+export function parseChat(text: string, sink: DiagnosticSink, invalidLines?: ReadonlySet<number>): ChatFile {
   const chat: ChatFile = { file: sink.file, headers: [], participants: [], ids: [], languages: [], utterances: [] };
   let current: Utterance | undefined;
   let sawBegin = false;
   let sawEnd = false;
   let warnedAfterEnd = false;
-  for (const { text: raw, line } of logicalLines(text, sink)) {
+  for (const { text: raw, line, invalid } of logicalLines(text, sink, invalidLines)) {
+    if (invalid) {
+      // Skip the tier; after a skipped main tier its dependent tiers go with it (a detached utterance).
+      if (raw.startsWith('*')) current = { speaker: '', text: '', line, dependents: [], tiers: {} };
+      continue;
+    }
     if (raw.trim() === '') continue;
     if (sawEnd && !warnedAfterEnd) {
       sink.report(line, 'content-after-end', 'content after @End');

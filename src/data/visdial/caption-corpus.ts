@@ -16,6 +16,7 @@
  * holds that whole context (SPEC §7 "another dialog's caption"). With --mismatch_env swap the
  * mismatched context is the matched one with every v<ENV> replaced by u<ENV> (SPEC §3).
  */
+import { requireNonEmptyItems } from '../nonempty.js';
 import { UserError } from '../../util/errors.js';
 import { deriveSeed, Rng } from '../../util/rng.js';
 import { DOC, envToken, lanToken, type EvalItem, type TargetsFile } from '../contract.js';
@@ -104,6 +105,7 @@ export async function buildCaptionCorpus(input: CaptionCorpusOptionsInput): Prom
   const encoded = encodeSplits(seqs, ids);
   const targets: TargetsFile = { rule: chosen.rule, train_turns: trainUnits(seqs), words: unitTargetRows(chosen.targets, seqs, { env, lan }, ids, opts.pmi_pseudocount) };
   const items = captionItems(seqs, chosen.targets, opts, ids, (file, record, message) => src.diagnostics.report(file, record, 'no-mismatch-source', message));
+  requireNonEmptyItems(items, `corpus ${opts.out}`, `${chosen.targets.length} target words, but no sequence of the ${opts.items_split} split mentions one; give more data or another --items_split`);
   const diags = src.diagnostics.items;
   const stats = summariseVisual('caption', src, seqs, encoded, vocab.length, diags, targets, opts.min_env, opts.min_lan, items, counts.words);
   writeVisualCorpus(

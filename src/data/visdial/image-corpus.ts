@@ -24,6 +24,7 @@
  */
 import { statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { requireNonEmptyItems } from '../nonempty.js';
 import { UserError } from '../../util/errors.js';
 import { ensureDir, sha256File } from '../../util/files.js';
 import { deriveSeed, Rng } from '../../util/rng.js';
@@ -131,6 +132,7 @@ export async function buildImageCorpus(input: ImageCorpusOptionsInput): Promise<
   const rows = unitTargetRows(chosen.targets, seqs, { env, lan }, ids, opts.pmi_pseudocount).map((r) => ({ ...r, env_id: -1 }));
   const targets: TargetsFile = { rule: chosen.rule, train_turns: trainUnits(seqs), words: rows };
   const items = imageItems(seqs, chosen.targets, opts, ids, (file, record, message) => src.diagnostics.report(file, record, 'no-mismatch-source', message));
+  requireNonEmptyItems(items, `corpus ${opts.out}`, `${chosen.targets.length} target words, but no sequence of the ${opts.items_split} split mentions one; give more data or another --items_split`);
 
   // Features: a copy of the corpus's images (self-contained corpus), or the given file by path.
   const used = new Set(seqs.map((s) => s.image));

@@ -19,6 +19,7 @@ import { heatmap, headGrid, layerCurvesChart, lineBandChart } from '../charts.js
 import { parseTaggedToken, type Row, type TableColumn } from '../html.js';
 import type { StudyReportContext, StudyReportSection } from './registry.js';
 import { fixedColumn, fixedOrNA, MODEL_COLUMN, pColumn } from '../table-format.js';
+import { groupBy } from '../../util/collections.js';
 
 /** p-values in this part of the report get no digits after the point in exponent notation (1e-14). */
 const pCol = (key: string, label: string): TableColumn => pColumn(key, label, 0);
@@ -102,7 +103,7 @@ const saliencySection: StudyReportSection = {
     const b = ctx.builder;
     b.section('Where: saliency flow from ENV tokens');
     b.text([
-      'Saliency (Wang et al. 2023): for each matched item, L is the surprisal of the target v<LAN> at the last position, and the saliency of head h in layer l is |A ⊙ ∂L/∂A| on its attention matrix A (Mamba-2: the SSD\'s implicit attention M = L ∘ (C Bᵀ) per head; the LSTM: gradient × input on each layer\'s input, |Σ_d x ∂L/∂x| per position). The layer flow is |Σ_h A ⊙ ∂L/∂A|. The ENV flow of a layer is the mean of the prediction row of its saliency over the ENV positions; the ENV share is the part of the whole prediction row that comes from ENV positions.',
+      'Saliency (Wang et al. 2023): for each matched item, L is the surprisal of the target v<LAN> at the last position, and the saliency of head h in layer l is |A ⊙ ∂L/∂A| on its attention matrix A (Mamba-2: the SSD\'s implicit attention M = L ∘ (C Bᵀ) per head; the LSTM: gradient × input on each layer\'s input, |Σ_d x ∂L/∂x| per position). The layer flow is |Σ_h A ⊙ ∂L/∂A|. The ENV flow of a layer is the mean of the prediction row of its saliency over the ENV positions; the ENV share is the part of the whole prediction row that comes from ENV positions; the ground-token share the part that comes from v<ENV> alone.',
       'The paper finds the ENV flow peaking in the middle layers (7 to 9 of 12) once grounding has emerged.',
     ]);
     const peakRows: Row[] = [];
@@ -147,6 +148,29 @@ const saliencySection: StudyReportSection = {
       ],
       maxRows: 200,
     });
+    // The ground token v<ENV> alone, matched vs mismatched (u<ENV> in its place), per layer at the last step.
+    const groundRows = labels.flatMap((label) => {
+      const mine = rows.filter((r) => r.label === label && Number.isFinite(r.ground_share as number));
+      const last = Math.max(...mine.map((r) => r.step as number));
+      return mine.filter((r) => r.step === last);
+    });
+    if (groundRows.length) {
+      b.subsection('Saliency on the ground token', { id: 'saliency-ground' });
+      b.table(groundRows, {
+        caption: 'Per layer at the last analysed checkpoint: the share of the prediction row\'s saliency on the ground token v<ENV> alone (the positions a mismatch swaps), beside the share on all ENV tokens; the same on the item\'s first mismatched context (u<ENV> there), and matched − mismatched: how much of the layer\'s reading of the ground token depends on it being the target\'s referent. Per head: mechanistic/saliency.csv.',
+        columns: [
+          MODEL_COLUMN,
+          'step',
+          'layer',
+          { key: 'env_share', label: 'ENV share', digits: 3 },
+          { key: 'ground_share', label: 'v<ENV> share', digits: 3 },
+          { key: 'ground_share_mismatched', label: 'u<ENV> share (mismatched)', digits: 3 },
+          { key: 'ground_share_diff', label: 'matched − mismatched', digits: 3 },
+          { key: 'n_seeds', label: 'seeds' },
+        ],
+        maxRows: 200,
+      });
+    }
 
     // Token-level view of one item per model.
     for (const label of labels) {
@@ -266,14 +290,18 @@ const lensSection: StudyReportSection = {
       for (const r of kl) lastStep.set(String(r.label), Math.max(lastStep.get(String(r.label)) ?? -1, r.step as number));
       const rows = kl.filter((r) => r.step === lastStep.get(String(r.label)) && r.seed === Math.min(...kl.filter((x) => x.label === r.label).map((x) => x.seed as number)));
       b.table(rows, {
-        caption: 'How well each layer\'s lens predicts the model\'s own output at the last analysed checkpoint (first seed): mean KL(final ‖ lens) in nats per position on validation windows, logit lens vs trained tuned lens, with the training budget.',
+        caption: 'How well each layer\'s lens predicts the model\'s own output at the last analysed checkpoint (first seed): mean KL(final ‖ lens) in nats per position on validation windows, logit lens vs trained tuned lens and their ratio (the per-layer fit); the tuned lens trains until its validation KL plateaus (or the cap); a layer whose KL was still falling is not converged and is left out of claim 3.',
         columns: [
           MODEL_COLUMN,
           'step',
           'layer',
           { key: 'kl_logit_val', label: 'KL, logit lens', digits: 3 },
           { key: 'kl_tuned_val', label: 'KL, tuned lens', digits: 3 },
-          { key: 'lens_steps', label: 'lens updates' },
+          { key: 'kl_ratio', label: 'tuned / logit', digits: 3 },
+          { key: 'lens_steps', label: 'cap' },
+          { key: 'lens_steps_run', label: 'updates made' },
+          { key: 'stop_reason', label: 'stopped' },
+          { key: 'converged', label: 'converged', format: (v) => (v === '' || v === undefined || Number.isNaN(v) ? 'NA' : Number(v) === 1 ? 'yes' : 'no') },
           { key: 'lens_lr', label: 'lr', format: (v) => String(v) },
         ],
         maxRows: 200,
@@ -284,58 +312,69 @@ const lensSection: StudyReportSection = {
 
 const headsSection: StudyReportSection = {
   id: 'heads',
-  title: 'How: aggregate heads and ablation',
+  title: 'How: grounding heads and ablation',
   order: 70,
   async render(ctx) {
     const agg = mech(ctx);
     const labels = labelsWith(ctx, agg.heads);
     if (!labels.length) return false;
     const b = ctx.builder;
-    b.section('How: aggregate heads and ablation');
+    b.section('How: grounding heads and ablation');
     const selections = [...new Set(agg.heads.map((r) => String(r.selection)))];
-    const primary = selections.find((s) => s.startsWith('threshold')) ?? selections[0]!;
+    const primary = selections.find((s) => !s.startsWith('legacy')) ?? selections[0]!;
     const draws = Math.max(0, ...agg.intervention.map((r) => Number(r.draws) || 0));
+    const first = agg.heads[0] ?? {};
+    const crossFit = Number(first.cross_fit) === 1;
     b.text([
-      `Aggregate heads are the heads whose ENV share of the prediction row's saliency, averaged over matched items, reaches the threshold (${primary}; SPEC §6 default 0.30). Each checkpoint's aggregate heads are zero-ablated together (their slice of the per-head outputs before the output projection, at every position), and so are random control sets of as many other heads (${draws} seeded draws${agg.intervention.some((r) => Number(r.layer_matched)) ? ', layer-matched' : ''}); the matched surprisal of each item is compared intervened vs control with a one-sided paired t-test (is ablating the aggregate heads worse?).`,
-      `When ENV tokens fill much of the context (here and in the paper's item format, more than half of the tokens), even uniform saliency gives a head an ENV share near that fraction, so the threshold can select most heads, and then few or no other heads remain to draw controls from (control NA). The suite therefore also reports a second, labelled rule: top:K, the K heads with the highest ENV share (K = 10% of the heads by default)${selections.length > 1 ? `: ${selections.filter((s) => s !== primary).join(', ')}` : ''}.`,
+      `Heads are selected by named rules over their saliency on the prediction row (${selections.join('; ')}): ground_share is the share on the ground token v<ENV> alone, ground_enrichment that share over what uniform saliency would give, layer_flow_share a head's share of its layer's ENV flow, +floor:F drops heads whose total saliency is below F × the largest head's; legacy is the ENV share ≥ 0.30 rule, our reconstruction of the paper's, which uniform saliency alone passes when ENV tokens fill the context. No rule is the paper's (its analysis code is not public).`,
+      `A head is called a grounding head only on causal evidence: ${crossFit ? 'heads are selected on one half of the words and tested on the other (both ways), and ' : ''}${String(first.ablation || 'zero')}-ablating its output (before the output projection, every position) must lower the grounding gain G (mismatched − matched surprisal) more than ablating same-size random sets of non-selected heads (${draws || 'the'} seeded draws${Number(first.layer_matched) === 1 ? ', layer-matched, nearest layer when one runs out' : ''}; one-sided paired t-test over items, Holm-corrected over the rule's heads and checkpoints, p < 0.05), with ΔG < 0 and at least 5% of G removed. A head that reads the scene for any purpose raises matched surprisal when ablated without lowering G. NA: too few heads left for a control of the selection's size (never a smaller control).`,
     ]);
-    // The heads of the top-K rule at a step (first seed), for the captions.
-    const topNote = (label: string, step: number): string => {
-      const r = agg.intervention.filter((x) => x.label === label && x.step === step && String(x.selection).startsWith('top')).sort((a, b) => (a.seed as number) - (b.seed as number))[0];
-      return r ? ` The ${r.selection} rule picks ${String(r.heads).replace(/;/g, ', ') || 'no head'}${Number(r.n_seeds ?? 1) > 1 ? ' (first seed)' : ''}.` : '';
-    };
-    // The share uniform saliency would give (the items' fraction of ENV positions), when the tables carry it.
-    const uniformNote = (rows: Record<string, unknown>[]): string => {
-      const u = Number(rows.find((r) => r.uniform_share !== undefined && r.uniform_share !== '')?.uniform_share);
-      return Number.isFinite(u) ? ` ENV positions are ${(100 * u).toFixed(0)}% of these items' contexts, so uniform saliency alone would give every head a share of ${u.toFixed(2)}.` : '';
-    };
     for (const label of labels) {
       const mine = agg.heads.filter((r) => r.label === label && r.selection === primary);
       const last = Math.max(...mine.map((r) => r.step as number));
-      const g = new Map<string, { layer: number; head: number; share: number[]; agg: number[] }>();
+      const g = new Map<string, { layer: number; head: number; share: number[]; verdict: number[] }>();
       for (const r of mine.filter((x) => x.step === last)) {
         const k = `${r.layer}/${r.head}`;
-        const e = g.get(k) ?? { layer: r.layer as number, head: r.head as number, share: [], agg: [] };
-        e.share.push(r.env_share as number);
-        e.agg.push(r.aggregate as number);
+        const e = g.get(k) ?? { layer: r.layer as number, head: r.head as number, share: [], verdict: [] };
+        e.share.push(r.ground_share as number);
+        e.verdict.push(r.grounding as number);
         g.set(k, e);
       }
       const seeds = Math.max(...[...g.values()].map((e) => e.share.length));
-      const cells = [...g.values()].map((e) => ({ layer: e.layer, head: e.head, share: e.share.reduce((a, x) => a + x, 0) / e.share.length, marked: e.agg.reduce((a, x) => a + x, 0) / e.agg.length >= 0.5 }));
+      const cells = [...g.values()].map((e) => ({ layer: e.layer, head: e.head, share: e.share.reduce((a, x) => a + x, 0) / e.share.length, marked: e.verdict.reduce((a, x) => a + x, 0) / e.verdict.length >= 0.5 }));
       const nMarked = cells.filter((c) => c.marked).length;
+      const maxShare = Math.max(0.05, ...cells.map((c) => c.share));
       b.subsection(`${label}: heads at step ${last}`, { id: `heads-${label}` });
       b.figure(
         await ctx.svg(
-          headGrid(cells, { layer: 'layer', head: 'head', value: 'share', marked: 'marked', valueTitle: 'ENV share', domain: [0, 1], markLabel: `aggregate head (${primary})`, title: `${label}, step ${last}: ENV share per head` }),
+          headGrid(cells, { layer: 'layer', head: 'head', value: 'share', marked: 'marked', valueTitle: 'ground-token share', domain: [0, maxShare], markLabel: `grounding head (${primary})`, title: `${label}, step ${last}: saliency share on v<ENV> per head` }),
         ),
-        `${label} (${archOf(mine, label)}), step ${last}: mean ENV share of each head's prediction-row saliency over matched items${seeds > 1 ? ` and ${seeds} seeds (outlined: aggregate in at least half of the seeds)` : ''}; ${nMarked} of ${cells.length} heads outlined as aggregate heads (${primary}).${uniformNote(mine)}${topNote(label, last)} Layers and heads are 1-based.`,
+        `${label} (${archOf(mine, label)}), step ${last}: mean share of each head's prediction-row saliency on the ground token v<ENV>${seeds > 1 ? ` over ${seeds} seeds (outlined: a grounding head in at least half of the seeds)` : ''}; ${nMarked} of ${cells.length} heads outlined as grounding heads (selected by ${primary} and confirmed by the ablation test). Layers and heads are 1-based.`,
       );
     }
+    // How many heads each rule selects and how many pass the causal test, per checkpoint (first seed's names).
+    const counts: Row[] = [];
+    for (const [, rows] of groupBy(agg.heads.filter((r) => labels.includes(String(r.label))), (r) => `${r.label}|${r.selection}|${r.step}`)) {
+      const r0 = rows[0]!;
+      const seedList = [...new Set(rows.map((r) => r.seed as number))].sort((x, y) => x - y);
+      const per = (f: (r: Row) => boolean) => seedList.map((s) => rows.filter((r) => r.seed === s && f(r)).length);
+      const named = rows.filter((r) => r.seed === seedList[0] && Number(r.grounding) === 1).map((r) => `L${r.layer}H${r.head}`);
+      counts.push({
+        label: r0.label, arch: r0.arch, step: r0.step, selection: r0.selection, n_seeds: seedList.length,
+        selected: mean(per((r) => Number(r.selected) === 1)), grounding: mean(per((r) => Number(r.grounding) === 1)), named: named.join(' ') || '—',
+      });
+    }
+    b.subsection('Grounding heads over training', { id: 'grounding-heads' });
+    b.table(counts, {
+      caption: `Per checkpoint and rule: heads selected (in some fold), heads that pass the causal test (grounding = 1; means over seeds), and their names${labels.length ? ' (first seed)' : ''}. The number is free to change over training (only top:K rules fix it).`,
+      columns: [MODEL_COLUMN, { key: 'step', label: 'checkpoint' }, { key: 'selection', label: 'rule' }, { key: 'selected', label: 'selected', format: nHeadsFmt, align: 'right' }, { key: 'grounding', label: 'grounding heads', format: nHeadsFmt, align: 'right' }, { key: 'named', label: 'named' }],
+      maxRows: 300,
+    });
     const rows = agg.studyIntervention.filter((r) => labels.includes(String(r.label)));
     const multiSeed = rows.some((r) => Number(r.n_seeds) > 1);
     b.subsection('Intervention table', { id: 'intervention' });
     b.table(rows, {
-      caption: `Intervention per checkpoint (SPEC §1): the heads chosen by each rule and their mean layer (1-based), matched surprisal of the target (nats) with those heads ablated, with as many random other heads ablated (mean over draws), and unablated; p: one-sided paired t-test intervened vs control over items${multiSeed ? ' (all seeds pooled); p, seeds: paired t-test over per-seed means; max p: the largest per-seed p' : ''}. NA: no heads chosen, or no other heads left for controls.`,
+      caption: `Intervention per checkpoint (SPEC §1): each rule's heads ablated together (each fold's selection on its held-out words) and their mean layer (1-based); matched surprisal of the target (nats) with those heads ablated, with as many random non-selected heads ablated (mean over draws), and unablated; p: one-sided paired t-test ablated vs control over items; then the grounding gain G, its change ΔG with the heads ablated and with the controls ablated, p(ΔG): one-sided paired t-test over items that the heads lower G more than the controls${multiSeed ? ' (all seeds pooled); p, seeds: paired t-test over per-seed means; max p: the largest per-seed p' : ''}. NA: no heads chosen, or too few other heads for a control of the same size.`,
       columns: [
         MODEL_COLUMN,
         { key: 'step', label: 'checkpoint' },
@@ -345,11 +384,15 @@ const headsSection: StudyReportSection = {
         ...INTERVENTION_COLUMNS,
         pCol('p_items', 'p'),
         ...(multiSeed ? [pCol('p_seeds', 'p, seeds'), pCol('p_max', 'max p')] : []),
+        fixedColumn('G', 'G', 3),
+        fixedColumn('dG', 'ΔG heads', 3),
+        fixedColumn('dG_control', 'ΔG control', 3),
+        pCol('p_dG_items', 'p(ΔG)'),
       ],
       maxRows: 300,
     });
     b.table(PAPER_INTERVENTION, {
-      caption: 'For comparison, the paper\'s intervention table (12-layer GPT-2 on CHILDES, 12 heads per layer, means over 5 seeds; SPEC §1).',
+      caption: 'For comparison, the paper\'s intervention table (12-layer GPT-2 on CHILDES, 12 heads per layer, means over 5 seeds; SPEC §1): its "aggregate heads" come from its own selection rule, which is not public.',
       columns: [
         { key: 'step', label: 'checkpoint' },
         fixedColumn('n_heads', 'aggregate heads', 2),
@@ -359,8 +402,9 @@ const headsSection: StudyReportSection = {
     });
     const curve: Row[] = [];
     for (const r of agg.intervention.filter((x) => labels.includes(String(x.label)))) {
-      for (const [k, name] of [['original', 'unablated'], ['control', 'random control'], ['intervened', 'aggregate heads ablated']] as const) {
-        if (Number.isFinite(r[k] as number)) curve.push({ panel: `${r.label}, ${r.selection}`, seed: r.seed, step: r.step, condition: name, surprisal: r[k] });
+      const G = r.G as number;
+      for (const [v, name] of [[G, 'unablated'], [G + (r.dG_control as number), 'random control'], [G + (r.dG as number), 'rule\'s heads ablated']] as const) {
+        if (Number.isFinite(v)) curve.push({ panel: `${r.label}, ${r.selection}`, seed: r.seed, step: r.step, condition: name, G: v });
       }
     }
     if (curve.length) {
@@ -368,15 +412,17 @@ const headsSection: StudyReportSection = {
       b.figure(
         await ctx.svg(
           lineBandChart(curve, {
-            x: 'step', y: 'surprisal', color: 'condition', colorOrder: ['unablated', 'random control', 'aggregate heads ablated'], facet: 'panel', facetOrder: panels, columns: Math.min(2, panels.length), width: 300, height: 200,
-            band: 'se', points: true, xTitle: 'training step', yTitle: 'matched surprisal (nats)', colorTitle: 'heads ablated', title: 'Ablating the aggregate heads vs random heads',
+            x: 'step', y: 'G', color: 'condition', colorOrder: ['unablated', 'random control', "rule's heads ablated"], facet: 'panel', facetOrder: panels, columns: Math.min(2, panels.length), width: 300, height: 200,
+            band: 'se', points: true, xTitle: 'training step', yTitle: 'G (nats)', colorTitle: 'heads ablated', title: 'Grounding gain with the selected heads vs random heads ablated',
           }),
         ),
-        'Mean matched surprisal of the target over items at each checkpoint, unablated, with random control heads ablated, and with the selected heads ablated, one panel per model and selection rule; band ± 1 standard error over seeds when there are several.',
+        'Mean grounding gain G (mismatched − matched surprisal) over the held-out test items at each checkpoint, unablated, with random control sets ablated, and with the rule\'s heads ablated, one panel per model and selection rule; band ± 1 standard error over seeds when there are several.',
       );
     }
   },
 };
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : NaN);
 
 /** The three sections, registered by the study report in place of its extension slots. */
 export const mechanisticSections: StudyReportSection[] = [saliencySection, lensSection, headsSection];

@@ -1,11 +1,12 @@
 /**
- * Writes assets/templates/paper.json: 10 evaluation templates for each of the paper's 100 target
- * words, in the paper's style ({env: "The child rolls the ball", lan: "can you roll the ball"}).
+ * Writes assets/templates/ours.json: OUR OWN 10 evaluation templates for each of the paper's 100
+ * target words, written in the paper's style ({env: "The child rolls the ball", lan: "can you roll
+ * the ball"}). They are not the paper's templates (which are not public); `--templates ours`.
  *
  * Each word belongs to a class (small object, toy animal, vehicle, body part, food, drink, seat,
  * place...) whose frames fit every member; words also have their own frames, which come first.
  * No template mentions another target word, so swapping v<ENV> for u<ENV> is the only difference
- * between matched and mismatched contexts. Run: npx tsx scripts/templates/paper-templates.ts
+ * between matched and mismatched contexts. Run: npx tsx scripts/templates/ours-templates.ts
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -411,7 +412,7 @@ const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.arg
 if (isMain) {
   const out: Record<string, { env: string; lan: string }[]> = {};
   for (const w of PAPER_TARGETS) out[w] = templatesFor(w);
-  const path = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'assets', 'templates', 'paper.json');
+  const path = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'assets', 'templates', 'ours.json');
   writeFileSync(path, JSON.stringify(out, null, 2) + '\n');
   console.log(`wrote ${path}: ${Object.keys(out).length} words × 10 templates`);
 }
