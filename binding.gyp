@@ -3,7 +3,7 @@
     {
       "target_name": "groundlab_kernels",
       "type": "static_library",
-      "sources": ["native/kernels.c", "native/ssd.c", "native/lstm.c"],
+      "sources": ["native/kernels.c", "native/ssd.c", "native/lstm.c", "native/attention.c"],
       "cflags": ["-O3", "-march=native", "-fopenmp", "-ffast-math", "-std=gnu11", "-fPIC"],
       "cflags!": ["-O2", "-O0"]
     },

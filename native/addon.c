@@ -7,26 +7,52 @@
 
 FN(setThreads) { ARGS(1); gl_set_threads((int)LNG(env, argv[0])); return NULL; }
 FN(getThreads) { return mknum(env, gl_threads); }
+FN(gemmSplit) { ARGS(1); return mknum(env, gl_gemm_split((int)LNG(env, argv[0]))); }
 FN(hasOpenBLAS) { napi_value r; napi_get_boolean(env, gl_have_openblas(), &r); return r; }
 
-/* gemm(ta, tb, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc) */
-FN(gemm) {
-  ARGS(16);
+/* Parses and checks gemm's 16 arguments (ta, tb, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc)
+ * into g; returns 0, or -1 with a JS exception pending. */
+static int parse_gemm(napi_env env, napi_value *argv, GlGemm *g) {
   int ta = (int)LNG(env, argv[0]), tb = (int)LNG(env, argv[1]);
   long M = LNG(env, argv[2]), N = LNG(env, argv[3]), K = LNG(env, argv[4]);
   float alpha = (float)NUM(env, argv[5]), beta = (float)NUM(env, argv[12]);
   size_t la, lb, lc;
   float *A = F32(env, argv[6], &la), *B = F32(env, argv[9], &lb), *C = F32(env, argv[13], &lc);
-  FAILED();
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return -1;
   long ao = LNG(env, argv[7]), lda = LNG(env, argv[8]);
   long bo = LNG(env, argv[10]), ldb = LNG(env, argv[11]);
   long co = LNG(env, argv[14]), ldc = LNG(env, argv[15]);
   long ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
-  CHECK(M >= 0 && N >= 0 && K >= 0 && lda >= ac && ldb >= bc && ldc >= N, "gemm: bad dimensions");
-  CHECK(ar == 0 || ao + (ar - 1) * lda + ac <= (long)la, "gemm: A too small");
-  CHECK(br == 0 || bo + (br - 1) * ldb + bc <= (long)lb, "gemm: B too small");
-  CHECK(M == 0 || co + (M - 1) * ldc + N <= (long)lc, "gemm: C too small");
-  gl_gemm(ta, tb, (int)M, (int)N, (int)K, alpha, A + ao, (int)lda, B + bo, (int)ldb, beta, C + co, (int)ldc);
+  const char *bad = NULL;
+  if (!(M >= 0 && N >= 0 && K >= 0 && lda >= ac && ldb >= bc && ldc >= N)) bad = "groundlab native: gemm: bad dimensions";
+  else if (!(ar == 0 || ao + (ar - 1) * lda + ac <= (long)la)) bad = "groundlab native: gemm: A too small";
+  else if (!(br == 0 || bo + (br - 1) * ldb + bc <= (long)lb)) bad = "groundlab native: gemm: B too small";
+  else if (!(M == 0 || co + (M - 1) * ldc + N <= (long)lc)) bad = "groundlab native: gemm: C too small";
+  if (bad) {
+    napi_throw_range_error(env, NULL, bad);
+    return -1;
+  }
+  *g = (GlGemm){ta, tb, (int)M, (int)N, (int)K, alpha, A + ao, (int)lda, B + bo, (int)ldb, beta, C + co, (int)ldc};
+  return 0;
+}
+
+/* gemm(ta, tb, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc) */
+FN(gemm) {
+  ARGS(16);
+  GlGemm g;
+  if (parse_gemm(env, argv, &g)) return NULL;
+  gl_gemm(g.ta, g.tb, g.M, g.N, g.K, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, g.C, g.ldc);
+  return NULL;
+}
+
+/* gemmPair(...16 arguments of the first gemm, ...16 of the second): two independent products (C's must not overlap). */
+FN(gemmPair) {
+  ARGS(32);
+  GlGemm a, b;
+  if (parse_gemm(env, argv, &a) || parse_gemm(env, argv + 16, &b)) return NULL;
+  gl_gemm_pair(&a, &b);
   return NULL;
 }
 
@@ -361,7 +387,7 @@ FN(cumsum) {
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      EXPORT(setThreads), EXPORT(getThreads), EXPORT(hasOpenBLAS), EXPORT(gemm), EXPORT(gemmBatched),
+      EXPORT(setThreads), EXPORT(getThreads), EXPORT(hasOpenBLAS), EXPORT(gemmSplit), EXPORT(gemm), EXPORT(gemmPair), EXPORT(gemmBatched),
       EXPORT(fill), EXPORT(copy), EXPORT(binary), EXPORT(binaryBwd), EXPORT(axpby), EXPORT(affine),
       EXPORT(unary), EXPORT(unaryBwd), EXPORT(softmax), EXPORT(softmaxBwd), EXPORT(logSoftmax),
       EXPORT(logSoftmaxBwd), EXPORT(crossEntropy), EXPORT(layerNorm), EXPORT(layerNormBwd), EXPORT(rmsNorm),
@@ -371,6 +397,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   gl_register_ssd(env, exports);
   gl_register_lstm(env, exports);
+  gl_register_attention(env, exports);
   return exports;
 }
 

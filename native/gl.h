@@ -20,12 +20,30 @@ void gl_set_threads(int n);
 /* ---- gemm.c ---- row-major C = alpha * op(A) op(B) + beta * C */
 void gl_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
              const float *B, int ldb, float beta, float *C, int ldc);
+/* One gemm's arguments (pointers already offset). */
+typedef struct {
+  int ta, tb, M, N, K;
+  float alpha;
+  const float *A;
+  int lda;
+  const float *B;
+  int ldb;
+  float beta;
+  float *C;
+  int ldc;
+} GlGemm;
+/* Two independent products (a backward's ∂input and ∂weight): on 2 threads each runs whole on its
+ * own core (single-threaded OpenBLAS), one fork/join for both; otherwise one after the other. */
+void gl_gemm_pair(const GlGemm *a, const GlGemm *b);
 void gl_gemm_batched(int batch, int ta, int tb, int M, int N, int K, float alpha,
                      const float *A, long sA, int lda, const float *B, long sB, int ldb,
                      float beta, float *C, long sC, int ldc);
 int gl_have_openblas(void);
 /* BLAS single-threaded (1) or back to gl_threads (0), around a caller's own OpenMP loop of gl_gemm calls. */
 void gl_blas_serial(int serial);
+/* Our own split of large GEMMs over gl_threads, single-threaded OpenBLAS per part: on (1), off (0),
+ * or query (-1); returns the previous setting. Default from GROUNDLAB_GEMM_SPLIT (on unless "0"). */
+int gl_gemm_split(int on);
 
 /* ---- kernels.c ---- (compiled with -ffast-math for vectorised expf/tanhf) */
 enum { GL_ADD = 0, GL_SUB = 1, GL_MUL = 2, GL_DIV = 3 };

@@ -235,14 +235,14 @@ void gl_lstm_fwd(long B, long T, long H, float *G, const float *whh, const float
     fwd_rows(B, T, H, G, whhT, bias, Hs, Cs, zero);
   } else if (mode == MODE_BATCH) {
     /* Rows are independent sequences: each thread runs the whole loop on its share of them. */
-    openblas_set_num_threads(1);
+    gl_blas_serial(1);
 #pragma omp parallel num_threads(nt)
     {
       int p = omp_get_thread_num();
       long b0 = B * p / nt, b1 = B * (p + 1) / nt;
       fwd_rows(b1 - b0, T, H, G + b0 * ldg, whhT, bias, Hs + b0 * ldh, Cs + b0 * ldh, zero);
     }
-    openblas_set_num_threads(gl_threads);
+    gl_blas_serial(0);
   } else {
     /* Per thread: the transpose of its rows of W_hh, [H, 4*hw] (gate q of units [j0, j1) in
      * columns q*hw..), and a scratch [B, 4*hw] for h_{t-1} · W_pᵀ. One barrier per step: the GEMM
@@ -256,7 +256,7 @@ void gl_lstm_fwd(long B, long T, long H, float *G, const float *whh, const float
     float *wp = malloc(sizeof(float) * (size_t)nt * 4 * maxw * H);
     float *scratch = malloc(sizeof(float) * (size_t)nt * B * 4 * maxw);
     spin_barrier bar = {0, 0};
-    openblas_set_num_threads(1);
+    gl_blas_serial(1);
 #pragma omp parallel num_threads(nt)
     {
       int p = omp_get_thread_num(), lg = 0;
@@ -273,7 +273,7 @@ void gl_lstm_fwd(long B, long T, long H, float *G, const float *whh, const float
         if (t + 1 < T) barrier_wait(&bar, nt, &lg);
       }
     }
-    openblas_set_num_threads(gl_threads);
+    gl_blas_serial(0);
     free(wp);
     free(scratch);
   }
@@ -316,7 +316,7 @@ void gl_lstm_bwd(long B, long T, long H, const float *G, const float *Cs, const 
   if (mode == MODE_SERIAL) {
     bwd_rows(B, T, H, G, Cs, whh, dHs, dCs, dA, dc, dhrec, zero);
   } else if (mode == MODE_BATCH) {
-    openblas_set_num_threads(1);
+    gl_blas_serial(1);
 #pragma omp parallel num_threads(nt)
     {
       int p = omp_get_thread_num();
@@ -324,7 +324,7 @@ void gl_lstm_bwd(long B, long T, long H, const float *G, const float *Cs, const 
       bwd_rows(b1 - b0, T, H, G + b0 * ldg, Cs + b0 * ldh, whh, dHs ? dHs + b0 * ldh : NULL, dCs ? dCs + b0 * ldh : NULL, dA + b0 * ldg,
                dc + b0 * H, dhrec + b0 * H, zero);
     }
-    openblas_set_num_threads(gl_threads);
+    gl_blas_serial(0);
   } else {
     /* Thread p owns hidden units [j0, j1): its gate kernel writes dA_t[:, q*H + j0..j1) and reads
      * dhrec[:, j0..j1), which its own GEMM computed, dhrec[:, j0..j1) = dA_t · W_hh[:, j0..j1).
@@ -332,7 +332,7 @@ void gl_lstm_bwd(long B, long T, long H, const float *G, const float *Cs, const 
     memset(dc, 0, sizeof(float) * B * H);
     const long lddh = dHs ? ldh : 0, lddc = dCs ? ldh : 0;
     spin_barrier bar = {0, 0};
-    openblas_set_num_threads(1);
+    gl_blas_serial(1);
 #pragma omp parallel num_threads(nt)
     {
       int p = omp_get_thread_num(), lg = 0;
@@ -345,7 +345,7 @@ void gl_lstm_bwd(long B, long T, long H, const float *G, const float *Cs, const 
         gemm_nn_rows(B, j1 - j0, G4, H, dA + t * G4, ldg, whh + j0, H, 0.0f, dhrec + j0, H);
       }
     }
-    openblas_set_num_threads(gl_threads);
+    gl_blas_serial(0);
   }
   free(zero);
 }

@@ -59,5 +59,6 @@ static inline napi_value mknum(napi_env env, double d) { napi_value r; napi_crea
 /* Extension modules register their own functions on the addon's exports. */
 void gl_register_ssd(napi_env env, napi_value exports);
 void gl_register_lstm(napi_env env, napi_value exports);
+void gl_register_attention(napi_env env, napi_value exports);
 
 #endif

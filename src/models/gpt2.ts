@@ -1,7 +1,8 @@
 /**
  * GPT-2 (Radford et al. 2019), as in nanoGPT / Hugging Face GPT2LMHeadModel: learned position
  * embeddings, pre-LayerNorm blocks, GELU MLP (4×), tied input/output embeddings, and an
- * explicit attention matrix (never fused away) so saliency can read A and ∂L/∂A.
+ * explicit attention matrix whenever a hook listens at attn.pattern, so saliency can read A and ∂L/∂A
+ * (otherwise a fused kernel computes the same z).
  *
  * Glossary
  *   B   batch size                    T   sequence length (prefix + tokens)
@@ -15,6 +16,7 @@
 import * as E from '../engine/index.js';
 import type { ParamSpec, Tensor } from '../engine/index.js';
 import { ParamStore } from '../engine/index.js';
+import { causalSelfAttention } from '../engine/ops/attention.js';
 import type { FinalNorm, ForwardOptions, LanguageModel, ModelInput } from './types.js';
 import { registerArch } from './registry.js';
 import { HOOK_NAMES as HN, HookPattern, type ModelHooks } from './hooks.js';
@@ -136,6 +138,12 @@ export class GPT2 implements LanguageModel<GPT2Config> {
     const D = d / H;
     const pre = `transformer.h.${l}.attn`;
     const qkv = E.linear(h, this.p(`${pre}.c_attn.weight`), this.p(`${pre}.c_attn.bias`)); // (B, T, 3d)
+    if (!E.hookActive(HP.pattern.at(l))) {
+      // Nobody reads the pattern: the fused kernel computes the same z per head block (equality tested).
+      const z = E.hookPoint(HP.headOut.at(l), causalSelfAttention(qkv, H, 1 / Math.sqrt(D))); // (B, T, H, D)
+      const out = E.linear(E.reshape(z, [B, T, d]), this.p(`${pre}.c_proj.weight`), this.p(`${pre}.c_proj.bias`)); // (B, T, d)
+      return E.hookPoint(HP.mixerOut.at(l), out);
+    }
     const heads = E.permute(E.reshape(qkv, [B, T, 3, H, D]), [2, 0, 3, 1, 4]); // (3, B, H, T, D)
     const [q, k, v] = E.split(heads, [1, 1, 1], 0).map((t) => E.reshape(t, [B, H, T, D])); // 3 × (B, H, T, D)
     const scores = E.bmm(q!, k!, { transB: true }); // (B, H, T, T) = q · kᵀ

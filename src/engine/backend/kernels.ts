@@ -28,13 +28,21 @@ export enum UnaryOp {
   Neg = 9,
 }
 
+/** gemm's arguments, twice (gemmPair). */
+type GemmArgs1 = [ta: number, tb: number, M: number, N: number, K: number, alpha: number, A: F32, aOff: number, lda: number, B: F32, bOff: number, ldb: number, beta: number, C: F32, cOff: number, ldc: number];
+export type GemmArgs = [...GemmArgs1, ...GemmArgs1];
+
 export interface Kernels {
   readonly name: 'native' | 'reference';
   setThreads(n: number): void;
   getThreads(): number;
   hasOpenBLAS(): boolean;
+  /** Native only: our split of large GEMMs over the threads (1 on, 0 off: OpenBLAS threads them; -1 query). Returns the previous setting. */
+  gemmSplit?(on: number): number;
   /** C[cOff..] = alpha * op(A) op(B) + beta * C, op(A) is M×K, op(B) is K×N, leading dims lda/ldb/ldc. */
   gemm(ta: number, tb: number, M: number, N: number, K: number, alpha: number, A: F32, aOff: number, lda: number, B: F32, bOff: number, ldb: number, beta: number, C: F32, cOff: number, ldc: number): void;
+  /** Native only: two independent gemms (16 arguments each, as gemm's), run concurrently when that pays (a backward's ∂x and ∂W). */
+  gemmPair?(...args: GemmArgs): void;
   /** `batch` independent gemms with element strides sA, sB, sC between the matrices. */
   gemmBatched(batch: number, ta: number, tb: number, M: number, N: number, K: number, alpha: number, A: F32, aOff: number, sA: number, lda: number, B: F32, bOff: number, sB: number, ldb: number, beta: number, C: F32, cOff: number, sC: number, ldc: number): void;
   fill(x: F32, v: number): void;

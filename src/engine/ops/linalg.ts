@@ -40,20 +40,24 @@ function gemmBackward(k: Kernels, gy: Tensor, x: Tensor, w: Tensor, transB: bool
   const K = lastDim(x);
   const N = lastDim(gy);
   const M = x.size / K;
-  let gx: Tensor | null = null;
-  if (needX) {
-    gx = empty(x.shape);
-    // gx = gy · Wᵀ  (or gy · W when W was used transposed)
-    k.gemm(0, transB ? 0 : 1, M, K, N, 1, gy.data, 0, N, w.data, 0, transB ? K : N, 0, gx.data, 0, K);
+  const gx = needX ? empty(x.shape) : null;
+  const target = needW ? (wLeaf ?? empty(w.shape)) : null;
+  const beta = wLeaf ? 1 : 0;
+  // gx = gy · Wᵀ  (or gy · W when W was used transposed)
+  const dx = gx ? ([0, transB ? 0 : 1, M, K, N, 1, gy.data, 0, N, w.data, 0, transB ? K : N, 0, gx.data, 0, K] as const) : null;
+  // gW[N,K] = gyᵀ x  (transB)  or  gW[K,N] = xᵀ gy
+  const dw = target
+    ? transB
+      ? ([1, 0, N, K, M, 1, gy.data, 0, N, x.data, 0, K, beta, target.data, 0, K] as const)
+      : ([1, 0, K, N, M, 1, x.data, 0, K, gy.data, 0, N, beta, target.data, 0, N] as const)
+    : null;
+  // Both products at once (native: one per core when that pays; same arithmetic as two gemm calls).
+  if (dx && dw && k.gemmPair) k.gemmPair(...dx, ...dw);
+  else {
+    if (dx) k.gemm(...dx);
+    if (dw) k.gemm(...dw);
   }
-  let gw: InputGrad = null;
-  if (needW) {
-    const target = wLeaf ?? empty(w.shape);
-    const beta = wLeaf ? 1 : 0;
-    if (transB) k.gemm(1, 0, N, K, M, 1, gy.data, 0, N, x.data, 0, K, beta, target.data, 0, K); // gW[N,K] = gyᵀ x
-    else k.gemm(1, 0, K, N, M, 1, x.data, 0, K, gy.data, 0, N, beta, target.data, 0, N); // gW[K,N] = xᵀ gy
-    gw = wLeaf ? ACCUMULATED : target;
-  }
+  const gw: InputGrad = target ? (wLeaf ? ACCUMULATED : target) : null;
   return { gx, gw };
 }
 

@@ -62,12 +62,6 @@ const lstmLayerOp = defineOp<void, LstmSaved>({
     lstmKernels().lstmBackward(B, T, H, saved.G!.data, c.data, whh.data, gh ? gh.data : null, gc ? gc.data : null, dA.data, work);
     pool.give(work);
 
-    let gx: InputGrad = null;
-    if (needsGrad[0]) {
-      const t = empty(x.shape);
-      k.gemm(0, 0, BT, I, G4, 1, dA.data, 0, G4, wih.data, 0, I, 0, t.data, 0, I); // dx = dA · W_ih
-      gx = t;
-    }
     /** Writes a weight/bias gradient into the leaf's .grad (beta 1) or into a fresh tensor. */
     const weightGrad = (i: number, fill: (out: Float32Array, beta: number) => void): InputGrad => {
       if (!needsGrad[i]) return null;
@@ -76,7 +70,21 @@ const lstmLayerOp = defineOp<void, LstmSaved>({
       fill(out.data, leaf ? 1 : 0);
       return leaf ? ACCUMULATED : out;
     };
-    const gwih = weightGrad(1, (out, beta) => k.gemm(1, 0, G4, I, BT, 1, dA.data, 0, G4, x.data, 0, I, beta, out, 0, I)); // dAᵀ · x
+    let gx: InputGrad = null;
+    let gwih: InputGrad = null;
+    if (needsGrad[0] && needsGrad[1] && k.gemmPair) {
+      // dx = dA · W_ih and dW_ih (+)= dAᵀ · x at once (native: one per core; same arithmetic as two gemm calls)
+      const t = empty(x.shape);
+      gwih = weightGrad(1, (out, beta) => k.gemmPair!(0, 0, BT, I, G4, 1, dA.data, 0, G4, wih.data, 0, I, 0, t.data, 0, I, 1, 0, G4, I, BT, 1, dA.data, 0, G4, x.data, 0, I, beta, out, 0, I));
+      gx = t;
+    } else {
+      if (needsGrad[0]) {
+        const t = empty(x.shape);
+        k.gemm(0, 0, BT, I, G4, 1, dA.data, 0, G4, wih.data, 0, I, 0, t.data, 0, I); // dx = dA · W_ih
+        gx = t;
+      }
+      gwih = weightGrad(1, (out, beta) => k.gemm(1, 0, G4, I, BT, 1, dA.data, 0, G4, x.data, 0, I, beta, out, 0, I)); // dAᵀ · x
+    }
     const gwhh = weightGrad(2, (out, beta) => {
       // dW_hh = Σ_t dA_tᵀ h_{t-1}: one GEMM against h shifted one step later (h_{-1} = 0).
       const hprev = pool.take(BT * H);
