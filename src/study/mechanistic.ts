@@ -589,10 +589,11 @@ function lensStep(model: LanguageModel, items: MechItem[], corpus: Corpus, base:
       try {
         const l = TunedLens.load(path, model);
         const meta = readSafetensorsHeader(path).metadata ?? {};
-        if (JSON.stringify(l.config) === JSON.stringify(cfg) && meta.checkpoint_sha256 === sha && meta.kl_train_first && meta.kl_train_last) {
+        if (JSON.stringify(l.config) === JSON.stringify(cfg) && meta.checkpoint_sha256 === sha && meta.kl_train_first && meta.kl_train_last && meta.lens_fit) {
           lens = l;
           klFirst = JSON.parse(meta.kl_train_first) as number[];
           klLast = JSON.parse(meta.kl_train_last) as number[];
+          fit = JSON.parse(meta.lens_fit) as LensFit;
         }
       } catch {
         lens = null;
@@ -605,7 +606,8 @@ function lensStep(model: LanguageModel, items: MechItem[], corpus: Corpus, base:
       klLast = trained.klLast;
       fit = trained.fit;
       ensureDir(join(path, '..'));
-      lens.save(path, { checkpoint_sha256: sha, step: String(base.step), kl_train_first: JSON.stringify(klFirst), kl_train_last: JSON.stringify(klLast) });
+      // The early-stopping record too: a reused lens must give the same lens_training row as a fresh one.
+      lens.save(path, { checkpoint_sha256: sha, step: String(base.step), kl_train_first: JSON.stringify(klFirst), kl_train_last: JSON.stringify(klLast), lens_fit: JSON.stringify(fit) });
     }
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -621,8 +623,8 @@ function lensStep(model: LanguageModel, items: MechItem[], corpus: Corpus, base:
     kl_train_last: klLast.length ? r6(klLast[l]!) : '',
     lens_steps: cfg.steps,
     // Early stopping (issue 14): updates made, why training stopped, and whether this layer's
-    // validation KL had plateaued (1), was still falling (0), or is unknown (NA: fixed budget or a
-    // lens reused from disk). A non-converged layer is left out of claim 3.
+    // validation KL had plateaued (1), was still falling (0), or is unknown (NA: fixed budget).
+    // A lens reused from disk carries its record. A non-converged layer is left out of claim 3.
     lens_steps_run: fit ? fit.stepsRun : '',
     stop_reason: fit ? fit.stopReason : '',
     converged: fit && fit.converged[l] !== null ? (fit.converged[l] ? 1 : 0) : '',

@@ -4,7 +4,7 @@
  * tables and their columns, the cache (re-running reuses every part; changed options recompute),
  * the study aggregation, the CLI, and the report sections (opened in headless Chromium).
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -144,6 +144,18 @@ describe('mechanistic suite on the tiny preset', () => {
     expect(csv(l, T.MECH_FILES.intervention).map((r) => r.selection)).toEqual(['legacy:env_share>=0.3']);
     const m = readJson<{ analyses: Record<string, { steps: Record<string, unknown> }> }>(join(run(l), T.MECH_DIR, T.MECH_FILES.manifest));
     expect(Object.keys(m.analyses.heads!.steps)).toEqual([String(tiny.train.steps)]);
+  });
+
+  it('a lens reused from its file (its table part lost, as after a kill) gives the same lens_training rows', async () => {
+    const l = labels[0]!;
+    const dropTime = (rows: Record<string, string>[]) => rows.map(({ seconds: _s, ...r }) => r);
+    const before = dropTime(csv(l, T.MECH_FILES.lensTraining));
+    const partsDir = join(run(l), T.MECH_DIR, 'parts', 'lens');
+    for (const f of readdirSync(partsDir)) rmSync(join(partsDir, f));
+    const again = await analyzeRun({ run: run(l), corpus: join(study, 'corpus'), quiet: true, analyses: ['lens'] });
+    expect(again.computed.lens.length).toBeGreaterThan(0);
+    expect(before.some((r) => r.lens_steps_run !== '' && r.stop_reason !== '')).toBe(true);
+    expect(dropTime(csv(l, T.MECH_FILES.lensTraining))).toEqual(before);
   });
 
   it('aggregates over the runs of the study and draws the report sections', async () => {
