@@ -24,9 +24,11 @@ export function chooseNodedir({ execPath = process.execPath, env = process.env, 
   return { dir: null, source: 'none' };
 }
 
-/** node-gyp as npm provides it to install scripts, else the one on PATH. */
+/** node-gyp as npm provides it to install scripts, else the copy bundled with the running node's npm, else the one on PATH. */
 function nodeGypCommand(env = process.env) {
   if (env.npm_config_node_gyp && existsSync(env.npm_config_node_gyp)) return [process.execPath, [env.npm_config_node_gyp]];
+  const bundled = join(dirname(dirname(process.execPath)), 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  if (existsSync(bundled)) return [process.execPath, [bundled]]; // `node scripts/install-native.mjs` run by hand
   return ['node-gyp', []];
 }
 
