@@ -2,7 +2,7 @@
  * One training step of a `cpu`-preset model, timed (the cpu-preset benchmark's groundlab side).
  * `--root DIR` runs the step with the sources (and native build) of another checkout of
  * groundlab, e.g. a frozen copy of main, so old and new code are timed in the same run.
- * The step is step-timing.ts's: zeroGrad, forward, cross-entropy over all B·T positions,
+ * The step is step-loop.ts's (called with the other checkout's modules): zeroGrad, forward, cross-entropy over all B·T positions,
  * backward, clipping at norm 1, AdamW (lr 1e-3, no weight decay); weights seed 1, tokens seed 2.
  * Prints one JSON line: median wall and CPU ms after 2 warm-up steps, per-step times, params, and a
  * hash of the weights after the steps (to check that two checkouts train bitwise alike).
@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot, median } from '../lib.js';
+import { timeTrainingSteps } from './step-loop.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,34 +47,8 @@ async function makeModel(name: string): Promise<any> {
 }
 
 const model = await makeModel(values.model!);
-model.params.initialize(new Rng(1));
-const opt = new AdamW(model.params, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
-const rng = new Rng(2);
-const ids = Int32Array.from({ length: B * T }, () => rng.int(V));
-const targets = Int32Array.from({ length: B * T }, () => rng.int(V));
-function step(): number {
-  model.params.zeroGrad();
-  const loss = E.tidy(() => {
-    const logits = model.forward({ ids, batch: B, seq: T });
-    const l = E.crossEntropy(E.reshape(logits, [B * T, V]), targets);
-    E.backward(l);
-    return l.item();
-  });
-  clipGradNorm(model.params, 1);
-  opt.update(1e-3);
-  return loss;
-}
-const times: number[] = [];
-const cpu: number[] = [];
-let loss = 0;
-for (let s = 0; s < Number(values.steps); s++) {
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  loss = step();
-  const c = process.cpuUsage(c0);
-  times.push(performance.now() - t0);
-  cpu.push((c.user + c.system) / 1000);
-}
+// The step itself is step-timing.ts's, run with this checkout's (or --root's) engine, optimiser and rng.
+const { times, cpu, step, loss } = timeTrainingSteps(model, { vocab: V, batch: B, seq: T }, Number(values.steps), { E, AdamW, clipGradNorm, Rng });
 // FNV-1a over the weights' bytes after the timed steps: equal hashes = bitwise-equal training (ours vs main).
 const bytes = new Uint8Array(model.params.data.buffer, model.params.data.byteOffset, model.params.data.byteLength);
 let hash = 0x811c9dc5;
