@@ -18,39 +18,16 @@
 #include <string.h>
 #include "gl.h"
 #include "napi_util.h"
+#include "softmax_row.h"
 
-/* Row r of a causal T × T block attends to columns j <= r: k_softmax with causal_t = T, offset 0. */
+/* Row r of a causal T × T block attends to columns j <= r (k_softmax with causal_t = T, offset 0). */
 static void softmax_causal_block(float *P, long T, float scale) {
-  for (long r = 0; r < T; r++) {
-    float *yr = P + r * T;
-    long valid = r + 1;
-    float mx = -3.0e38f;
-    for (long j = 0; j < valid; j++) mx = yr[j] > mx ? yr[j] : mx;
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (long j = 0; j < valid; j++) {
-      float e = expf((yr[j] - mx) * scale);
-      yr[j] = e;
-      s += e;
-    }
-    float inv = valid > 0 ? 1.0f / s : 0.0f;
-#pragma omp simd
-    for (long j = 0; j < valid; j++) yr[j] *= inv;
-    for (long j = valid; j < T; j++) yr[j] = 0.0f;
-  }
+  for (long r = 0; r < T; r++) gl_softmax_row(P + r * T, P + r * T, T, r + 1, scale);
 }
 
-/* dP (in) → dS (out, in place) = scale · P ∘ (dP - Σ_j dP∘P): k_softmax_bwd's loop. */
+/* dP (in) → dS (out, in place) = scale · P ∘ (dP - Σ_j dP∘P), as k_softmax_bwd. */
 static void softmax_bwd_block(const float *P, float *dP, long T, float scale) {
-  for (long r = 0; r < T; r++) {
-    const float *yr = P + r * T;
-    float *gr = dP + r * T;
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (long j = 0; j < T; j++) s += yr[j] * gr[j];
-#pragma omp simd
-    for (long j = 0; j < T; j++) gr[j] = scale * yr[j] * (gr[j] - s);
-  }
+  for (long r = 0; r < T; r++) gl_softmax_bwd_row(P + r * T, dP + r * T, dP + r * T, T, scale, 0);
 }
 
 /* Causal blocking: rows are taken in blocks of attn_block; a block of query rows [r0, r1) needs

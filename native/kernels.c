@@ -9,6 +9,7 @@
  * per-thread partials in thread order. No OpenMP `reduction` clauses (their combine order is
  * unspecified for floats).
  */
+#include "softmax_row.h"
 #include "gl.h"
 #include <math.h>
 #include <omp.h>
@@ -236,47 +237,19 @@ void k_unary_bwd(int op, const float *x, const float *y, const float *dy, float 
 void k_softmax(const float *x, float *y, long rows, long cols, float scale, long causal_t, long causal_off) {
 #pragma omp parallel for PAR_IF(rows * cols) schedule(static)
   for (long r = 0; r < rows; r++) {
-    const float *xr = x + r * cols;
-    float *yr = y + r * cols;
     long valid = cols;
     if (causal_t > 0) {
       valid = r % causal_t + causal_off + 1;
       if (valid > cols) valid = cols;
       if (valid < 0) valid = 0;
     }
-    float mx = -3.0e38f;
-    for (long j = 0; j < valid; j++) mx = xr[j] > mx ? xr[j] : mx;
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (long j = 0; j < valid; j++) {
-      float e = expf((xr[j] - mx) * scale);
-      yr[j] = e;
-      s += e;
-    }
-    float inv = valid > 0 ? 1.0f / s : 0.0f;
-#pragma omp simd
-    for (long j = 0; j < valid; j++) yr[j] *= inv;
-    for (long j = valid; j < cols; j++) yr[j] = 0.0f;
+    gl_softmax_row(x + r * cols, y + r * cols, cols, valid, scale);
   }
 }
 
-/* dx = scale * y * (dy - sum_j dy*y). Masked entries have y = 0 and get dx = 0. */
 void k_softmax_bwd(const float *y, const float *dy, float *dx, long rows, long cols, float scale, int acc) {
 #pragma omp parallel for PAR_IF(rows * cols) schedule(static)
-  for (long r = 0; r < rows; r++) {
-    const float *yr = y + r * cols, *gr = dy + r * cols;
-    float *dr = dx + r * cols;
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (long j = 0; j < cols; j++) s += yr[j] * gr[j];
-    if (acc) {
-#pragma omp simd
-      for (long j = 0; j < cols; j++) dr[j] += scale * yr[j] * (gr[j] - s);
-    } else {
-#pragma omp simd
-      for (long j = 0; j < cols; j++) dr[j] = scale * yr[j] * (gr[j] - s);
-    }
-  }
+  for (long r = 0; r < rows; r++) gl_softmax_bwd_row(y + r * cols, dy + r * cols, dx + r * cols, cols, scale, acc);
 }
 
 void k_log_softmax(const float *x, float *y, long rows, long cols) {
