@@ -660,10 +660,15 @@ export function groundingHeads(model: LanguageModel, items: readonly GroundingIt
   return { metrics, heads, sets, original, folds: folds.map(({ name, selectOn, testOn }) => ({ name, selectOn, testOn })), ablation, layerMatched, crossFit };
 }
 
+/** The grounding verdict: significant after correction, ablation lowers G, and removes at least minRemoved of it. */
+function groundingVerdict(pAdjusted: number, dG: number, removed: number, opts: { alpha?: number; minRemoved?: number }): boolean {
+  return pAdjusted < (opts.alpha ?? 0.05) && dG < 0 && removed >= (opts.minRemoved ?? 0.05);
+}
+
 /** Whether a head's pooled test passes with a given adjusted p. */
 export function passes(test: CausalTest | null, pAdjusted: number, opts: { alpha?: number; minRemoved?: number } = {}): boolean {
   if (!test || test.na || !Number.isFinite(pAdjusted)) return false;
-  return pAdjusted < (opts.alpha ?? 0.05) && test.dG < 0 && test.removed >= (opts.minRemoved ?? 0.05);
+  return groundingVerdict(pAdjusted, test.dG, test.removed, opts);
 }
 
 /**
@@ -681,7 +686,7 @@ export function holmVerdictRows(rows: readonly { selection: string; p: number; d
     const adj = holmBonferroni(idx.map((i) => rows[i]!.p));
     idx.forEach((i, j) => {
       const r = rows[i]!;
-      out[i] = { p_holm: adj[j]!, grounding: adj[j]! < (opts.alpha ?? 0.05) && r.dG < 0 && r.removed >= (opts.minRemoved ?? 0.05) ? 1 : 0 };
+      out[i] = { p_holm: adj[j]!, grounding: groundingVerdict(adj[j]!, r.dG, r.removed, opts) ? 1 : 0 };
     });
   }
   return out;

@@ -41,10 +41,9 @@ import { ensureDir, readJson, sha256, toJsonl, writeCsv, writeFileAtomic, writeJ
 import { Progress } from '../util/progress.js';
 import { codeVersion } from '../util/version.js';
 import { prepareItems } from '../analysis/grounding.js';
-import type { AblationKind } from '../analysis/grounding-heads.js';
 import { aggregateHeads, type HeadScore, type InterventionResult, interventionTest, topHeads } from '../analysis/heads.js';
 import { corpusMismatch } from '../train/hf-import.js';
-import { finalizeHeadRows, headRuleNames, type HeadsPart, headsStep } from './heads-step.js';
+import { finalizeHeadRows, headRuleNames, type HeadsPart, headsStep, type HeadsStepOptions } from './heads-step.js';
 import { defaultLensConfig, type LensFit, type LensTrainConfig, lensKL, lensSurprisal, trainTunedLens, TunedLens, unembedHash } from '../analysis/lens.js';
 import * as T from './mechanistic-tables.js';
 import { aggregateMechanistic, type MechanisticAggregate } from './mechanistic-study.js';
@@ -82,7 +81,9 @@ export const MECHANISTIC_PRESETS: Record<string, MechanisticPreset> = {
 };
 const FALLBACK_PRESET: MechanisticPreset = { steps: 'all', lens: defaultLensConfig };
 
-export interface MechanisticOptions {
+/** The heads step's options (heads-step.ts) are the suite's; `headRules` is its `rules`, and draws and
+ * maxMismatches default to the mechanistic preset's budgets. */
+export interface MechanisticOptions extends Omit<HeadsStepOptions, 'rules' | 'batchSize'> {
   run: string;
   /** Corpus directory (default: the one in run_config.json; its hash must match). */
   corpus?: string;
@@ -101,19 +102,6 @@ export interface MechanisticOptions {
   lens?: Partial<LensTrainConfig>;
   /** Head selection rules (analysis/grounding-heads.ts parseHeadRule; default DEFAULT_HEAD_RULES). */
   headRules?: string[];
-  /** Ablation of a head's output: zero, or its mean over training positions. Default zero. */
-  ablation?: AblationKind;
-  /** Random control sets per test (default 20). */
-  draws?: number;
-  controlSeed?: number;
-  /** Controls drawn from the selected heads' layers (nearest layer when one runs out). Default true. */
-  layerMatched?: boolean;
-  /** Select heads on one half of the words, test on the other (default true). */
-  crossFit?: boolean;
-  /** Mismatches per item in the causal tests (default all). */
-  maxMismatches?: number;
-  /** Head patching (% of G restored) for selected heads (default false). */
-  patching?: boolean;
   /** Legacy rules of the visual-dialog settings (headSelectionTables): ENV share ≥ threshold, and top-K. */
   threshold?: number;
   top?: number | 'auto' | 'none';
@@ -322,6 +310,7 @@ async function analyzeRunLocked(opts: MechanisticOptions): Promise<MechanisticRu
   lensCfg.context = Math.min(lensCfg.context, cfg.train.context); // the model's positions
   const mapItems = opts.mapItems ?? 'per-word';
   const headDraws = opts.draws ?? preset.heads?.draws ?? 20;
+  const { batchSize: _batchSize, ...headOpts } = opts; // the heads step keeps its own batch size, as before
   const headMismatches = opts.maxMismatches ?? preset.heads?.maxMismatches;
   const common = { format: FORMAT, corpus_hash: corpus.hash, items_sha256: sha256(readFileSync(join(corpusDir, 'items.jsonl'))), items: set, max_items: opts.maxItems ?? null, max_len: cfg.train.context };
 
@@ -383,16 +372,7 @@ async function analyzeRunLocked(opts: MechanisticOptions): Promise<MechanisticRu
     compute: (ctx) => {
       const sal = saliency.resultAt(ctx.step);
       if (!sal) throw new Error(`heads: no saliency for step ${ctx.step}`);
-      const result = headsStep(ctx.model(), items, sal.raw, ctx.base, corpus, cfg.train.context, {
-        rules: opts.headRules,
-        ablation: opts.ablation,
-        draws: headDraws,
-        controlSeed: opts.controlSeed,
-        layerMatched: opts.layerMatched,
-        crossFit: opts.crossFit,
-        maxMismatches: headMismatches,
-        patching: opts.patching,
-      });
+      const result = headsStep(ctx.model(), items, sal.raw, ctx.base, corpus, cfg.train.context, { ...headOpts, rules: opts.headRules, draws: headDraws, maxMismatches: headMismatches });
       const first = result.intervention[0]!;
       return { result, note: `${first.n_heads} heads selected by ${first.selection}` };
     },
